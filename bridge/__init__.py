@@ -1,0 +1,3 @@
+"""Discord → Matrix migration bridge."""
+
+__version__ = "0.1.0"
