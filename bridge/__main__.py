@@ -1,0 +1,131 @@
+"""Command line: run the bridge, generate the registration, migrate the database."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import copy
+import logging
+import logging.config
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .config import Config, ConfigCreated, ConfigError, load_config
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m bridge",
+        description="Discord → Matrix migration bridge: a Matrix application service.",
+    )
+    parser.add_argument(
+        "-c", "--config", default="config.yaml", help="config file (default: config.yaml)"
+    )
+    parser.add_argument(
+        "-g",
+        "--generate-registration",
+        action="store_true",
+        help="write the appservice registration (see -r) and store its tokens in the config",
+    )
+    parser.add_argument(
+        "-r",
+        "--registration",
+        default="registration.yaml",
+        help="where -g writes the registration (default: registration.yaml)",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    database = commands.add_parser("db", help="database maintenance")
+    database_commands = database.add_subparsers(dest="db_command", metavar="ACTION", required=True)
+    database_commands.add_parser("upgrade", help="migrate the database to this version's schema")
+    return parser
+
+
+def _plain(value: Any) -> Any:
+    """ruamel.yaml's commented maps as plain dicts, for logging.config."""
+    if isinstance(value, Mapping):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    return copy.copy(value)
+
+
+def _setup_logging(config: Config) -> None:
+    try:
+        logging.config.dictConfig(_plain(config["logging"]))
+    except (ValueError, TypeError, AttributeError, ImportError) as error:
+        raise ConfigError(Path(config.path), [f"logging: not a usable logging config: {error}"])
+
+
+def _generate(config: Config, registration: Path) -> int:
+    from .registration import generate_registration
+
+    generate_registration(config, registration)
+    print(f"Wrote the registration to {registration} and its tokens to {config.path}.")
+    print("Load it into your homeserver (see the README), then start the bridge.")
+    return 0
+
+
+async def _db_upgrade(config: Config) -> int:
+    from .db.migrate import upgrade_database
+    from .db.url import resolve_database_url
+
+    url = resolve_database_url(config["appservice.database.url"], config.directory)
+    before, after = await upgrade_database(url)
+    if before == (after,):
+        print(f"The database is already at the current schema ({after}).")
+    else:
+        print(f"Migrated the database from {', '.join(before) or 'empty'} to {after}.")
+    return 0
+
+
+async def _run(config: Config) -> int:
+    from .app import Bridge
+
+    await Bridge(config).run_until_stopped()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.generate_registration:
+        require: tuple[str, ...] = ()
+    elif args.command == "db":
+        require = ()
+    else:
+        require = ("tokens", "discord")
+    try:
+        config = load_config(args.config, require=require)
+        _setup_logging(config)
+        if args.generate_registration:
+            return _generate(config, Path(args.registration))
+        if args.command == "db":
+            return asyncio.run(_db_upgrade(config))
+        return asyncio.run(_run(config))
+    except (ConfigCreated, ConfigError) as error:
+        print(error, file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except Exception as error:  # a failure we can explain: one clear line, no traceback
+        if _is_explained(error):
+            print(f"Error: {error}", file=sys.stderr)
+            return 1
+        raise
+
+
+def _is_explained(error: Exception) -> bool:
+    from .db.migrate import DatabaseTooNew, DatabaseUnreachable
+    from .discord.client import DiscordStartError
+    from .matrix.checks import HomeserverCheckFailed
+
+    return isinstance(
+        error, DatabaseTooNew | DatabaseUnreachable | DiscordStartError | HomeserverCheckFailed
+    ) or (isinstance(error, OSError) and error.errno is not None)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

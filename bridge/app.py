@@ -1,0 +1,130 @@
+"""The running bridge: start every part in order, stop them in reverse."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from contextlib import suppress
+
+from mautrix.errors import MatrixRequestError
+from mautrix.types import EventType, Membership, StateEvent
+
+from .config import Config
+from .db.connect import OpenDatabase, open_database
+from .db.url import resolve_database_url
+from .discord.client import (
+    BridgeDiscordClient,
+    explain_connect_failure,
+    point_discord_py_at,
+    start_discord,
+)
+from .matrix.appservice import BridgeAppService
+from .matrix.checks import check_homeserver
+from .permissions import Level, permission_level
+
+log = logging.getLogger("bridge")
+
+
+class Bridge:
+    """One bridge process: database, appservice server, homeserver, Discord."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.database: OpenDatabase | None = None
+        self.appservice: BridgeAppService | None = None
+        self.discord = BridgeDiscordClient()
+        self._gateway_task: asyncio.Task | None = None
+
+    async def start(self) -> None:
+        config = self.config
+        url = resolve_database_url(config["appservice.database.url"], config.directory)
+        self.database = await open_database(
+            url, config["appservice.database.min_size"], config["appservice.database.max_size"]
+        )
+        self.appservice = BridgeAppService(config, self.database)
+        self.appservice.matrix_event_handler(self._on_matrix_event)
+        # Listen before anything can make the homeserver push to us (FIELD-NOTES).
+        await self.appservice.start(config["appservice.hostname"], config["appservice.port"])
+        log.info(
+            "Appservice listening on %s:%s",
+            config["appservice.hostname"],
+            config["appservice.port"],
+        )
+        bot = self.appservice.intent
+        await check_homeserver(bot, config["homeserver.address"], config["appservice.id"])
+        await bot.ensure_registered()
+        await self._sync_bot_profile()
+        self.appservice.ready = True
+        point_discord_py_at(
+            config["discord.api_url"], config["discord.gateway_url"], config["discord.cdn_url"]
+        )
+        self._gateway_task = await start_discord(self.discord, config["discord.bot_token"])
+        log.info("Bridge started as %s", bot.mxid)
+
+    async def _sync_bot_profile(self) -> None:
+        assert self.appservice is not None
+        bot = self.appservice.intent
+        displayname = self.config["appservice.bot.displayname"]
+        avatar = self.config["appservice.bot.avatar"]
+        try:
+            await bot.set_displayname(displayname or None)
+            if avatar:
+                await bot.set_avatar_url(avatar)
+        except MatrixRequestError as error:
+            log.warning("Could not set the bot's profile: %s", error)
+
+    async def _on_matrix_event(self, event: object) -> None:
+        """Accept invites of the bot from users allowed to use the bridge."""
+        assert self.appservice is not None
+        bot = self.appservice.intent
+        if not (
+            isinstance(event, StateEvent)
+            and event.type == EventType.ROOM_MEMBER
+            and event.state_key == bot.mxid
+            and event.content.membership == Membership.INVITE
+        ):
+            return
+        level = permission_level(event.sender, self.config["bridge.permissions"])
+        try:
+            if level >= Level.USER:
+                await bot.join_room(event.room_id)
+            else:
+                await bot.leave_room(event.room_id, reason="You may not use this bridge")
+        except MatrixRequestError as error:
+            log.warning("Could not answer the invite to %s: %s", event.room_id, error)
+
+    async def stop(self) -> None:
+        """Stop in reverse order; safe to call after a failed start."""
+        log.info("Stopping the bridge")
+        if not self.discord.is_closed():
+            await self.discord.close()
+        if self._gateway_task:
+            self._gateway_task.cancel()
+            with suppress(asyncio.CancelledError, Exception):
+                await self._gateway_task
+        if self.appservice:
+            await self.appservice.stop()
+        if self.database:
+            await self.database.close()
+
+    async def run_until_stopped(self) -> None:
+        """Start, then run until SIGTERM/SIGINT or until the Discord connection dies."""
+        stopping = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stopping.set)
+        try:
+            await self.start()
+            assert self._gateway_task is not None
+            stop_wait = asyncio.create_task(stopping.wait())
+            await asyncio.wait({stop_wait, self._gateway_task}, return_when="FIRST_COMPLETED")
+            stop_wait.cancel()
+            if self._gateway_task.done() and not self._gateway_task.cancelled():
+                error = self._gateway_task.exception()
+                if error:
+                    raise explain_connect_failure(error) from error
+        finally:
+            for signum in (signal.SIGTERM, signal.SIGINT):
+                loop.remove_signal_handler(signum)
+            await self.stop()

@@ -1,0 +1,1 @@
+"""The bridge's database: row dataclasses, explicit SQL, and Alembic migrations."""

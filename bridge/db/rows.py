@@ -1,0 +1,116 @@
+"""Row dataclasses: one per table, fields in column order.
+
+Discord IDs (snowflakes) are stored as 64-bit integers, so that they sort by time; Matrix IDs
+are text. The SQL in ``tables.py`` is built from these fields, never written out twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass
+class GuildRow:
+    """A bridged Discord guild and the Matrix space that stands for it."""
+
+    discord_id: int
+    space_room_id: str | None = None
+    name: str = ""
+    icon_hash: str | None = None
+    avatar_mxc: str | None = None
+    bridged_at: int = 0  # ms since the epoch
+
+
+@dataclass
+class PortalRow:
+    """A Discord channel, category or thread and its Matrix room (or space, for categories)."""
+
+    discord_id: int
+    guild_id: int | None = None
+    parent_id: int | None = None
+    channel_type: int = 0
+    room_id: str | None = None
+    name: str = ""
+    topic: str = ""
+    avatar_mxc: str | None = None
+    webhook_id: int | None = None
+    webhook_token: str | None = None
+    # Set once live bridging starts; history import only goes into rooms where it is not.
+    live_since: int | None = None
+
+
+@dataclass
+class PuppetRow:
+    """A Discord user (or webhook author) and what its Matrix ghost shows."""
+
+    discord_id: int
+    displayname: str | None = None
+    avatar_hash: str | None = None
+    avatar_mxc: str | None = None
+    is_bot: bool = False
+    # Profile fields last written to Matrix, so unchanged ones are not sent again.
+    name_set: bool = False
+    avatar_set: bool = False
+
+
+@dataclass
+class MatrixUserRow:
+    """A real Matrix user who talked to the bridge."""
+
+    mxid: str
+    management_room: str | None = None
+    discord_user_id: int | None = None
+
+
+@dataclass
+class MessagePartRow:
+    """One Matrix event of a Discord message: text, then each attachment (``part`` 0, 1, …)."""
+
+    discord_message_id: int
+    part: int
+    channel_id: int
+    room_id: str
+    event_id: str
+    sender_mxid: str
+    timestamp: int  # ms since the epoch
+    thread_id: int | None = None
+
+
+@dataclass
+class ReactionRow:
+    """A reaction bridged either way: a Discord user's emoji on a message, as a Matrix event."""
+
+    discord_message_id: int
+    discord_user_id: int
+    emoji_key: str  # a unicode emoji, or the custom emoji's id
+    room_id: str
+    event_id: str
+
+
+@dataclass
+class MediaRow:
+    """A file already uploaded to the media repository, so it is uploaded once."""
+
+    source_key: str  # a Discord URL without its expiring signature, or a content hash
+    mxc: str
+    mimetype: str | None = None
+    size: int | None = None
+
+
+@dataclass
+class ImportCheckpointRow:
+    """How far the history import of one channel or thread has come."""
+
+    channel_id: int
+    last_message_id: int | None = None
+    imported_count: int = 0
+    finished: bool = False
+    updated_at: int = 0  # ms since the epoch
+
+
+@dataclass
+class HandledTransactionRow:
+    """An appservice transaction already handled, so a retry from the homeserver is skipped."""
+
+    txn_id: str
+    handled_at: int  # ms since the epoch

@@ -1,0 +1,145 @@
+"""Explicit SQL for each table, with column lists built once from the row dataclasses.
+
+The SQL uses ``$1`` placeholders for both backends: mautrix's database layer passes them to
+asyncpg as they are and rewrites them for SQLite.
+"""
+
+from __future__ import annotations
+
+from dataclasses import astuple, fields
+from typing import Any, Generic, TypeVar
+
+from mautrix.util.async_db import Database
+
+from .rows import (
+    GuildRow,
+    HandledTransactionRow,
+    ImportCheckpointRow,
+    MatrixUserRow,
+    MediaRow,
+    MessagePartRow,
+    PortalRow,
+    PuppetRow,
+    ReactionRow,
+)
+
+Row = TypeVar("Row")
+
+
+class Table(Generic[Row]):
+    """Get, insert, upsert and delete rows of one table by its primary key."""
+
+    def __init__(self, db: Database, name: str, row_type: type[Row], key: tuple[str, ...]) -> None:
+        self.db = db
+        self.name = name
+        self.row_type = row_type
+        self.key = key
+        self.columns = tuple(field.name for field in fields(row_type))  # type: ignore[arg-type]
+        # SQLite hands booleans back as 0/1.
+        self._bool_columns = frozenset(
+            field.name
+            for field in fields(row_type)  # type: ignore[arg-type]
+            if field.type in ("bool", bool)
+        )
+        column_list = ", ".join(self.columns)
+        values = ", ".join(f"${index}" for index in range(1, len(self.columns) + 1))
+        updates = ", ".join(f"{c} = excluded.{c}" for c in self.columns if c not in key)
+        self.select_sql = f"SELECT {column_list} FROM {name}"
+        self.key_sql = " AND ".join(f"{column} = ${i}" for i, column in enumerate(key, 1))
+        self.insert_sql = f"INSERT INTO {name} ({column_list}) VALUES ({values})"
+        self.upsert_sql = (
+            f"{self.insert_sql} ON CONFLICT ({', '.join(key)}) DO UPDATE SET {updates}"
+            if updates
+            else f"{self.insert_sql} ON CONFLICT ({', '.join(key)}) DO NOTHING"
+        )
+
+    def from_record(self, record: Any) -> Row:
+        values = (
+            bool(record[column]) if column in self._bool_columns else record[column]
+            for column in self.columns
+        )
+        return self.row_type(*values)
+
+    async def get(self, *key: Any) -> Row | None:
+        record = await self.db.fetchrow(f"{self.select_sql} WHERE {self.key_sql}", *key)
+        return self.from_record(record) if record else None
+
+    async def find(self, where: str = "", *args: Any, order: str = "") -> list[Row]:
+        """Rows matching an SQL condition written with $1… placeholders."""
+        sql = self.select_sql + (f" WHERE {where}" if where else "")
+        sql += f" ORDER BY {order}" if order else ""
+        return [self.from_record(record) for record in await self.db.fetch(sql, *args)]
+
+    async def find_one(self, where: str, *args: Any) -> Row | None:
+        rows = await self.find(where, *args)
+        return rows[0] if rows else None
+
+    async def insert(self, row: Row) -> None:
+        await self.db.execute(self.insert_sql, *astuple(row))  # type: ignore[call-overload]
+
+    async def upsert(self, row: Row) -> None:
+        await self.db.execute(self.upsert_sql, *astuple(row))  # type: ignore[call-overload]
+
+    async def upsert_many(self, rows: list[Row]) -> None:
+        """Write many rows in one round trip (used by the history import)."""
+        if rows:
+            await self.db.executemany(self.upsert_sql, [astuple(row) for row in rows])  # type: ignore[call-overload]
+
+    async def delete(self, *key: Any) -> None:
+        await self.db.execute(f"DELETE FROM {self.name} WHERE {self.key_sql}", *key)
+
+
+class BridgeTables:
+    """Every table of the bridge, plus the queries that are more than a key lookup."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.guilds = Table(db, "guild", GuildRow, ("discord_id",))
+        self.portals = Table(db, "portal", PortalRow, ("discord_id",))
+        self.puppets = Table(db, "puppet", PuppetRow, ("discord_id",))
+        self.matrix_users = Table(db, "matrix_user", MatrixUserRow, ("mxid",))
+        self.message_parts = Table(
+            db, "message_part", MessagePartRow, ("discord_message_id", "part")
+        )
+        self.reactions = Table(
+            db, "reaction", ReactionRow, ("discord_message_id", "discord_user_id", "emoji_key")
+        )
+        self.media = Table(db, "media_cache", MediaRow, ("source_key",))
+        self.import_checkpoints = Table(
+            db, "import_checkpoint", ImportCheckpointRow, ("channel_id",)
+        )
+        self.handled_transactions = Table(db, "handled_txn", HandledTransactionRow, ("txn_id",))
+
+    async def portal_by_room(self, room_id: str) -> PortalRow | None:
+        return await self.portals.find_one("room_id = $1", room_id)
+
+    async def message_parts_of(self, discord_message_id: int) -> list[MessagePartRow]:
+        return await self.message_parts.find(
+            "discord_message_id = $1", discord_message_id, order="part"
+        )
+
+    async def message_part_by_event(self, room_id: str, event_id: str) -> MessagePartRow | None:
+        return await self.message_parts.find_one(
+            "room_id = $1 AND event_id = $2", room_id, event_id
+        )
+
+    async def last_bridged_message(self, channel_id: int) -> MessagePartRow | None:
+        """The newest message bridged in a channel: where catching up after a restart starts."""
+        rows = await self.message_parts.find(
+            "channel_id = $1", channel_id, order="discord_message_id DESC, part DESC LIMIT 1"
+        )
+        return rows[0] if rows else None
+
+    async def reaction_by_event(self, room_id: str, event_id: str) -> ReactionRow | None:
+        return await self.reactions.find_one("room_id = $1 AND event_id = $2", room_id, event_id)
+
+    async def mark_transaction_handled(self, txn_id: str, now_ms: int) -> bool:
+        """Record a transaction id; False if it had already been handled."""
+        if await self.handled_transactions.get(txn_id):
+            return False
+        await self.handled_transactions.upsert(HandledTransactionRow(txn_id, now_ms))
+        return True
+
+    async def forget_transactions_before(self, cutoff_ms: int) -> None:
+        """Drop old transaction ids: the homeserver retries for hours, not for weeks."""
+        await self.db.execute("DELETE FROM handled_txn WHERE handled_at < $1", cutoff_ms)

@@ -1,0 +1,1 @@
+"""The Discord side: discord.py client setup, gateway dispatch, payload snapshots."""

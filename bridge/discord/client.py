@@ -1,0 +1,113 @@
+"""Connecting discord.py to Discord (or a Discord-compatible server), with errors for people."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import discord
+import yarl
+from discord.asset import Asset
+from discord.gateway import DiscordWebSocket
+from discord.http import Route
+
+log = logging.getLogger("bridge.discord")
+
+PORTAL = "https://discord.com/developers/applications"
+
+
+class DiscordStartError(Exception):
+    """discord.py could not log in or connect; the message says why and what to do."""
+
+
+def point_discord_py_at(api_url: str, gateway_url: str, cdn_url: str) -> None:
+    """Make discord.py use these addresses instead of Discord's own.
+
+    discord.py keeps them as class attributes, so this holds for the whole process (one
+    bridge per process). Webhook calls use ``Route.BASE`` too.
+    """
+    Route.BASE = api_url.rstrip("/")
+    DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway_url)
+    Asset.BASE = cdn_url.rstrip("/")
+
+
+def bridge_intents() -> discord.Intents:
+    """What the bridge listens to. Members and message content are privileged intents."""
+    intents = discord.Intents.none()
+    intents.guilds = True
+    intents.members = True
+    intents.emojis_and_stickers = True
+    intents.webhooks = True
+    intents.guild_messages = True
+    intents.guild_reactions = True
+    intents.guild_typing = True
+    intents.message_content = True
+    return intents
+
+
+class BridgeDiscordClient(discord.Client):
+    """The bridge's discord.py client. Event handlers are attached by the dispatcher."""
+
+    def __init__(self) -> None:
+        super().__init__(intents=bridge_intents(), chunk_guilds_at_startup=False)
+        self.ready_event = asyncio.Event()
+
+    async def on_ready(self) -> None:
+        log.info(
+            "Connected to Discord as %s (%s) in %d guild(s)",
+            self.user,
+            self.user.id if self.user else "?",
+            len(self.guilds),
+        )
+        self.ready_event.set()
+
+
+async def start_discord(
+    client: BridgeDiscordClient, token: str, timeout: float = 60
+) -> asyncio.Task:
+    """Log in and connect; returns the task that keeps the gateway connection alive.
+
+    Waits until READY, so a bad token or missing intents fail here with a clear message.
+    """
+    try:
+        await client.login(token)
+    except discord.LoginFailure as error:
+        raise DiscordStartError(
+            "Discord refused discord.bot_token (401 Unauthorized). Copy the bot token again "
+            f"from {PORTAL} → your application → Bot → Reset Token."
+        ) from error
+    except (OSError, discord.HTTPException) as error:
+        raise DiscordStartError(f"Cannot reach the Discord API at {Route.BASE}: {error}") from error
+    connection = asyncio.create_task(client.connect(reconnect=True), name="discord-gateway")
+    ready = asyncio.create_task(client.ready_event.wait())
+    done, _ = await asyncio.wait(
+        {connection, ready}, timeout=timeout, return_when="FIRST_COMPLETED"
+    )
+    ready.cancel()
+    if connection in done:
+        raise explain_connect_failure(connection.exception())
+    if ready not in done:
+        connection.cancel()
+        raise DiscordStartError(
+            f"No READY from the Discord gateway at {DiscordWebSocket.DEFAULT_GATEWAY} "
+            f"within {timeout:.0f} s"
+        )
+    return connection
+
+
+def explain_connect_failure(error: BaseException | None) -> DiscordStartError:
+    if isinstance(error, discord.PrivilegedIntentsRequired):
+        return DiscordStartError(
+            "Discord closed the gateway with 4014: the bot needs privileged intents that are "
+            f"not enabled. In {PORTAL} → your application → Bot → Privileged Gateway Intents, "
+            "turn on SERVER MEMBERS INTENT and MESSAGE CONTENT INTENT, then restart the bridge."
+        )
+    if isinstance(error, discord.ConnectionClosed) and error.code == 4004:
+        return DiscordStartError(
+            "Discord closed the gateway with 4004: discord.bot_token is wrong."
+        )
+    if isinstance(error, discord.ConnectionClosed):
+        return DiscordStartError(
+            f"Discord closed the gateway with code {error.code}: {error.reason or 'no reason'}"
+        )
+    return DiscordStartError(f"Cannot connect to the Discord gateway: {error!r}")

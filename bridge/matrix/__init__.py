@@ -1,0 +1,1 @@
+"""The Matrix side: the appservice server, homeserver checks, room helpers."""

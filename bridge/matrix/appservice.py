@@ -1,0 +1,87 @@
+"""The appservice HTTP server (mautrix AppService) with the bridge's extra safeguards.
+
+Two things beyond mautrix: a request with a wrong ``hs_token`` gets 403 as the spec says
+(mautrix answers 401 to both missing and wrong tokens), and handled transaction ids are
+kept in the database, so a transaction the homeserver retries after a restart is not
+handled twice.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+from mautrix.appservice import AppService
+from mautrix.appservice.state_store.asyncpg import PgASStateStore
+
+from ..config import Config
+from ..db.connect import OpenDatabase
+
+log = logging.getLogger("bridge.matrix")
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+# The homeserver retries a failed transaction for hours; a week is plenty.
+TRANSACTION_MEMORY_MS = 7 * 24 * 3600 * 1000
+
+
+def _matrix_error(status: int, errcode: str, message: str) -> web.Response:
+    body = json.dumps({"errcode": errcode, "error": message})
+    return web.Response(status=status, text=body, content_type="application/json")
+
+
+def hs_token_middleware(hs_token: str) -> Any:
+    """Reject appservice API calls that lack the homeserver's token (401) or get it wrong (403)."""
+
+    @web.middleware
+    async def check_token(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if not request.path.startswith(("/_matrix/app/", "/transactions/", "/users/", "/rooms/")):
+            return await handler(request)
+        header = request.headers.get("Authorization", "")
+        token = header.removeprefix("Bearer ") if header.startswith("Bearer ") else None
+        token = token or request.query.get("access_token")
+        if not token:
+            return _matrix_error(401, "M_MISSING_TOKEN", "Missing access token")
+        if not hmac.compare_digest(token.encode(), hs_token.encode()):
+            return _matrix_error(403, "M_FORBIDDEN", "Bad token supplied")
+        return await handler(request)
+
+    return check_token
+
+
+class BridgeAppService(AppService):
+    """mautrix's AppService, remembering handled transactions in the database."""
+
+    def __init__(self, config: Config, database: OpenDatabase) -> None:
+        super().__init__(
+            server=config["homeserver.address"],
+            domain=config["homeserver.domain"],
+            verify_ssl=config["homeserver.verify_ssl"],
+            as_token=config["appservice.as_token"],
+            hs_token=config["appservice.hs_token"],
+            bot_localpart=config["appservice.bot.username"],
+            id=config["appservice.id"],
+            state_store=PgASStateStore(database.pool),
+            ephemeral_events=config["appservice.ephemeral_events"],
+            aiohttp_params={"middlewares": [hs_token_middleware(config["appservice.hs_token"])]},
+            bridge_name="discord",
+            default_http_retry_count=4,
+        )
+        self.tables = database.tables
+
+    async def start(self, host: str = "127.0.0.1", port: int = 8080) -> None:
+        await self.tables.forget_transactions_before(
+            int(time.time() * 1000) - TRANSACTION_MEMORY_MS
+        )
+        await super().start(host, port)
+
+    async def handle_transaction(self, txn_id: str, **kwargs: Any) -> dict:
+        if await self.tables.handled_transactions.get(txn_id):
+            log.debug("Transaction %s was handled before a restart; skipping it", txn_id)
+            return {}
+        output = await super().handle_transaction(txn_id, **kwargs)
+        await self.tables.mark_transaction_handled(txn_id, int(time.time() * 1000))
+        return output

@@ -1,0 +1,69 @@
+"""The appservice registration: the file the homeserver loads to know the bridge."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+
+from .config import Config
+from .config_schema import PLACEHOLDER_TOKEN
+
+
+def namespace_regex(template: str, sigil: str, domain: str) -> str:
+    """A regex matching every ID built from ``template`` (which holds ``{id}``) on ``domain``."""
+    prefix, suffix = template.split("{id}", 1)
+    return f"{re.escape(sigil + prefix)}.+{re.escape(suffix + ':' + domain)}"
+
+
+def build_registration(config: Config, as_token: str, hs_token: str) -> dict[str, Any]:
+    """The registration for ``config``: pure, so the same config gives the same file."""
+    domain = config["homeserver.domain"]
+    return {
+        "id": config["appservice.id"],
+        "url": config["appservice.address"],
+        "as_token": as_token,
+        "hs_token": hs_token,
+        "sender_localpart": config["appservice.bot.username"],
+        "rate_limited": False,
+        "namespaces": {
+            "users": [
+                {
+                    "exclusive": True,
+                    "regex": namespace_regex(config["bridge.username_template"], "@", domain),
+                }
+            ],
+            "aliases": [
+                {
+                    "exclusive": True,
+                    "regex": namespace_regex(config["bridge.alias_template"], "#", domain),
+                }
+            ],
+            "rooms": [],
+        },
+        # Typing notifications and receipts (MSC2409), stable and unstable names.
+        "receive_ephemeral": True,
+        "de.sorunome.msc2409.push_ephemeral": True,
+    }
+
+
+def _token(current: Any) -> str:
+    """Keep a token already generated, so regenerating never breaks a loaded registration."""
+    if isinstance(current, str) and len(current) >= 16 and current != PLACEHOLDER_TOKEN:
+        return current
+    return secrets.token_urlsafe(48)
+
+
+def generate_registration(config: Config, output: Path) -> dict[str, Any]:
+    """Write the registration to ``output`` and its tokens into the config file."""
+    as_token = _token(config["appservice.as_token"])
+    hs_token = _token(config["appservice.hs_token"])
+    registration = build_registration(config, as_token, hs_token)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    with output.open("w") as stream:
+        YAML().dump(registration, stream)
+    config.save_tokens(as_token, hs_token)
+    return registration

@@ -1,0 +1,367 @@
+"""Gateway sessions and the hub that feeds them from the store's event bus.
+
+A session outlives its websocket: after a disconnect it keeps buffering dispatches (with their
+sequence numbers) for ``resume_ttl`` seconds so that a RESUME replays exactly what was missed.
+The hub also holds the gateway faults tests can inject.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import secrets
+import time
+import zlib
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+from .events import EventBus, GatewayEvent, Intents
+
+# Gateway opcodes (Discord numbering).
+OP_DISPATCH = 0
+OP_HEARTBEAT = 1
+OP_IDENTIFY = 2
+OP_PRESENCE_UPDATE = 3
+OP_VOICE_STATE_UPDATE = 4
+OP_RESUME = 6
+OP_RECONNECT = 7
+OP_REQUEST_GUILD_MEMBERS = 8
+OP_INVALID_SESSION = 9
+OP_HELLO = 10
+OP_HEARTBEAT_ACK = 11
+
+# Close codes.
+CLOSE_UNKNOWN_ERROR = 4000
+CLOSE_UNKNOWN_OPCODE = 4001
+CLOSE_DECODE_ERROR = 4002
+CLOSE_NOT_AUTHENTICATED = 4003
+CLOSE_AUTHENTICATION_FAILED = 4004
+CLOSE_ALREADY_AUTHENTICATED = 4005
+CLOSE_SESSION_TIMED_OUT = 4009
+CLOSE_INVALID_INTENTS = 4013
+CLOSE_DISALLOWED_INTENTS = 4014
+
+# Dispatches whose message content is hidden from sessions without MESSAGE_CONTENT.
+CONTENT_EVENTS = frozenset({"MESSAGE_CREATE", "MESSAGE_UPDATE"})
+CONTENT_FIELDS = {"content": "", "embeds": [], "attachments": [], "components": []}
+
+
+def _frame(op: int, d: Any, s: int | None = None, t: str | None = None) -> str:
+    return json.dumps({"op": op, "d": d, "s": s, "t": t}, separators=(",", ":"))
+
+
+def strip_message_content(data: dict[str, Any], bot_id: int) -> dict[str, Any]:
+    """Apply Discord's MESSAGE_CONTENT rule for one bot to a MESSAGE_CREATE/UPDATE payload.
+
+    The bot still sees content of its own messages, of DMs (no ``guild_id``) and of messages
+    that mention it.
+    """
+    author = data.get("author") or {}
+    if str(author.get("id")) == str(bot_id) or "guild_id" not in data:
+        return data
+    if any(str(user.get("id")) == str(bot_id) for user in data.get("mentions") or ()):
+        return data
+    stripped = dict(data)
+    for key, empty in CONTENT_FIELDS.items():
+        if key in stripped:
+            stripped[key] = list(empty) if isinstance(empty, list) else empty
+    return stripped
+
+
+class Connection:
+    """One websocket attached to a session: an ordered outgoing queue and its writer task."""
+
+    def __init__(
+        self,
+        ws: web.WebSocketResponse,
+        hub: GatewayHub,
+        *,
+        compress: bool,
+        transport: asyncio.BaseTransport | None = None,
+    ) -> None:
+        self.ws = ws
+        self.transport = transport
+        self.hub = hub
+        self.queue: asyncio.Queue[tuple[str, bool]] = asyncio.Queue()
+        self._compressor = zlib.compressobj() if compress else None
+        self.writer = asyncio.get_running_loop().create_task(self._write_loop())
+
+    def send(self, frame: str, *, is_dispatch: bool = False) -> None:
+        self.queue.put_nowait((frame, is_dispatch))
+
+    async def send_now(self, frame: str) -> None:
+        """Send bypassing the queue (HELLO before the writer matters, close notices)."""
+        await self._send(frame)
+
+    async def _send(self, frame: str) -> None:
+        if self._compressor is None:
+            await self.ws.send_str(frame)
+        else:
+            data = self._compressor.compress(frame.encode()) + self._compressor.flush(
+                zlib.Z_SYNC_FLUSH
+            )
+            await self.ws.send_bytes(data)
+
+    async def _write_loop(self) -> None:
+        with contextlib.suppress(ConnectionError, RuntimeError):
+            while True:
+                frame, is_dispatch = await self.queue.get()
+                if is_dispatch and self.hub.dispatch_delay > 0:
+                    await asyncio.sleep(self.hub.dispatch_delay)
+                if self.ws.closed:
+                    return
+                await self._send(frame)
+
+    async def close(self, code: int, message: str = "") -> None:
+        self.writer.cancel()
+        with contextlib.suppress(ConnectionError, RuntimeError):
+            await self.ws.close(code=code, message=message.encode())
+
+    def abort(self) -> None:
+        """Cut the TCP connection without a close frame, like a network failure."""
+        self.writer.cancel()
+        if isinstance(self.transport, asyncio.Transport):
+            self.transport.abort()
+
+
+@dataclass
+class GatewaySession:
+    """State of one identified bot session, kept across reconnects until it expires."""
+
+    session_id: str
+    token: str
+    bot_id: int
+    intents: Intents
+    guild_ids: set[int]
+    max_buffer: int
+    seq: int = 0
+    buffer: deque[tuple[int, str]] = field(default_factory=deque)
+    connection: Connection | None = None
+    disconnected_at: float | None = None
+    # Number of dispatches delivered (or buffered) per event name: handy in tests.
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def dispatch(self, name: str, data: dict[str, Any]) -> int:
+        """Number, buffer and (when connected) send one dispatch; returns its sequence."""
+        self.seq += 1
+        frame = _frame(OP_DISPATCH, data, self.seq, name)
+        self.buffer.append((self.seq, frame))
+        while len(self.buffer) > self.max_buffer:
+            self.buffer.popleft()
+        self.counts[name] = self.counts.get(name, 0) + 1
+        if self.connection is not None:
+            self.connection.send(frame, is_dispatch=True)
+        return self.seq
+
+    def can_replay_from(self, seq: int) -> bool:
+        if seq >= self.seq:
+            return True
+        return bool(self.buffer) and self.buffer[0][0] <= seq + 1
+
+    def replay(self, seq: int) -> int:
+        """Queue every buffered dispatch after ``seq`` on the current connection."""
+        assert self.connection is not None
+        replayed = 0
+        for number, frame in self.buffer:
+            if number > seq:
+                self.connection.send(frame, is_dispatch=True)
+                replayed += 1
+        return replayed
+
+    def wants(self, event: GatewayEvent) -> bool:
+        if event.intent is not None and not (self.intents & event.intent):
+            return False
+        if event.guild_id is None:
+            return True
+        # A GUILD_CREATE for a guild the bot just joined, or a guild it is in.
+        return event.guild_id in self.guild_ids or event.name == "GUILD_CREATE"
+
+    def deliver(self, event: GatewayEvent) -> None:
+        if not self.wants(event):
+            return
+        data = event.data
+        if event.name in CONTENT_EVENTS and not (self.intents & Intents.MESSAGE_CONTENT):
+            data = strip_message_content(data, self.bot_id)
+        if event.name == "GUILD_CREATE" and event.guild_id is not None:
+            self.guild_ids.add(event.guild_id)
+        elif event.name == "GUILD_DELETE" and event.guild_id is not None:
+            # Unavailable guilds stay; a GUILD_DELETE without ``unavailable`` means "removed".
+            if not data.get("unavailable"):
+                self.guild_ids.discard(event.guild_id)
+        self.dispatch(event.name, data)
+
+
+GuildCreateHook = Callable[[GatewaySession, GatewayEvent], dict[str, Any] | None]
+
+
+class GatewayHub:
+    """All gateway sessions of one emulator, their delivery and the gateway faults."""
+
+    def __init__(
+        self,
+        *,
+        heartbeat_interval_ms: int = 41250,
+        resume_ttl: float = 180.0,
+        max_buffer: int = 50_000,
+    ) -> None:
+        self.heartbeat_interval_ms = heartbeat_interval_ms
+        self.resume_ttl = resume_ttl
+        self.max_buffer = max_buffer
+        self.dispatch_delay = 0.0
+        self.sessions: dict[str, GatewaySession] = {}
+        self.connections: set[Connection] = set()
+        # Rewrites an emitted GUILD_CREATE for one session (members depend on its intents).
+        self.guild_create_hook: GuildCreateHook | None = None
+        self._unsubscribe: Callable[[], None] | None = None
+        self.identify_count = 0
+        self.resume_count = 0
+
+    # -- wiring -------------------------------------------------------------------------
+
+    def attach(self, bus: EventBus) -> None:
+        """Subscribe to the store's event bus (once)."""
+        if self._unsubscribe is None:
+            self._unsubscribe = bus.subscribe(self._on_event)
+
+    def detach(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+
+    def _on_event(self, event: GatewayEvent) -> None:
+        self.expire_sessions()
+        for session in list(self.sessions.values()):
+            if event.name == "GUILD_CREATE" and self.guild_create_hook is not None:
+                if not session.wants(event):
+                    continue
+                data = self.guild_create_hook(session, event)
+                if data is not None:
+                    session.deliver(GatewayEvent(event.name, data, event.guild_id, event.intent))
+                continue
+            session.deliver(event)
+
+    # -- sessions -----------------------------------------------------------------------
+
+    def new_session(
+        self, token: str, bot_id: int, intents: Intents, guild_ids: Iterable[int]
+    ) -> GatewaySession:
+        session = GatewaySession(
+            session_id=secrets.token_hex(16),
+            token=token,
+            bot_id=bot_id,
+            intents=intents,
+            guild_ids=set(guild_ids),
+            max_buffer=self.max_buffer,
+        )
+        self.sessions[session.session_id] = session
+        self.identify_count += 1
+        return session
+
+    def resumable(self, session_id: str, token: str, seq: int) -> GatewaySession | None:
+        self.expire_sessions()
+        session = self.sessions.get(session_id)
+        if session is None or session.token != token or not session.can_replay_from(seq):
+            return None
+        return session
+
+    def expire_sessions(self) -> None:
+        now = time.monotonic()
+        for session_id, session in list(self.sessions.items()):
+            gone = session.disconnected_at
+            if session.connection is None and gone is not None and now - gone > self.resume_ttl:
+                del self.sessions[session_id]
+
+    def bind(self, session: GatewaySession, connection: Connection) -> None:
+        """Attach a websocket to a session, closing any stale one still attached."""
+        old = session.connection
+        if old is not None and old is not connection:
+            old.writer.cancel()
+            asyncio.get_running_loop().create_task(old.close(CLOSE_UNKNOWN_ERROR))
+        session.connection = connection
+        session.disconnected_at = None
+
+    def unbind(self, connection: Connection) -> None:
+        self.connections.discard(connection)
+        for session in self.sessions.values():
+            if session.connection is connection:
+                session.connection = None
+                session.disconnected_at = time.monotonic()
+
+    def connected_sessions(self) -> list[GatewaySession]:
+        return [s for s in self.sessions.values() if s.connection is not None]
+
+    # -- faults -------------------------------------------------------------------------
+
+    async def drop_connections(
+        self, code: int = CLOSE_UNKNOWN_ERROR, *, abort: bool = False, expire: bool = False
+    ) -> int:
+        """Close every websocket with a resumable code (or cut TCP with ``abort``).
+
+        Sessions survive, so clients resume and get what was dispatched meanwhile; with
+        ``expire`` they are forgotten too, so the RESUME gets INVALID_SESSION (as after a long
+        outage) and the client identifies again.
+        """
+        connections = list(self.connections)
+        if expire:
+            self.sessions.clear()
+        for connection in connections:
+            self.unbind(connection)
+            if abort:
+                connection.abort()
+            else:
+                await connection.close(code, "dropped by fault injection")
+        return len(connections)
+
+    def send_reconnect(self) -> int:
+        """Send op 7 RECONNECT on every connection; clients close and resume."""
+        for connection in self.connections:
+            connection.send(_frame(OP_RECONNECT, None))
+        return len(self.connections)
+
+    def invalidate_sessions(self, resumable: bool = False) -> int:
+        """Send op 9 INVALID_SESSION; unless ``resumable``, forget the sessions too."""
+        count = 0
+        for session in list(self.sessions.values()):
+            if session.connection is not None:
+                session.connection.send(_frame(OP_INVALID_SESSION, resumable))
+                count += 1
+            if not resumable:
+                del self.sessions[session.session_id]
+        return count
+
+    def set_dispatch_delay(self, seconds: float) -> None:
+        """Delay every dispatch sent from now on by ``seconds`` (0 turns it off)."""
+        self.dispatch_delay = max(0.0, float(seconds))
+
+    def status(self) -> dict[str, Any]:
+        """A JSON-friendly summary for the control API."""
+        return {
+            "connections": len(self.connections),
+            "dispatch_delay": self.dispatch_delay,
+            "identify_count": self.identify_count,
+            "resume_count": self.resume_count,
+            "sessions": [
+                {
+                    "session_id": s.session_id,
+                    "bot_id": str(s.bot_id),
+                    "intents": int(s.intents),
+                    "seq": s.seq,
+                    "connected": s.connection is not None,
+                    "guild_ids": sorted(str(g) for g in s.guild_ids),
+                }
+                for s in self.sessions.values()
+            ],
+        }
+
+    async def close_all(self) -> None:
+        """Close every websocket with 1001 (server going away) and forget the sessions."""
+        for connection in list(self.connections):
+            await connection.close(1001, "server shutting down")
+        self.connections.clear()
+        self.sessions.clear()
+        self.detach()

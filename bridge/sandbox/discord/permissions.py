@@ -1,0 +1,107 @@
+"""Discord permission bits and the computation of a member's permissions in a channel."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .store import Store
+
+CREATE_INSTANT_INVITE = 1 << 0
+KICK_MEMBERS = 1 << 1
+BAN_MEMBERS = 1 << 2
+ADMINISTRATOR = 1 << 3
+MANAGE_CHANNELS = 1 << 4
+MANAGE_GUILD = 1 << 5
+ADD_REACTIONS = 1 << 6
+VIEW_CHANNEL = 1 << 10
+SEND_MESSAGES = 1 << 11
+MANAGE_MESSAGES = 1 << 13
+EMBED_LINKS = 1 << 14
+ATTACH_FILES = 1 << 15
+READ_MESSAGE_HISTORY = 1 << 16
+MENTION_EVERYONE = 1 << 17
+USE_EXTERNAL_EMOJIS = 1 << 18
+CHANGE_NICKNAME = 1 << 26
+MANAGE_NICKNAMES = 1 << 27
+MANAGE_ROLES = 1 << 28
+MANAGE_WEBHOOKS = 1 << 29
+MANAGE_GUILD_EXPRESSIONS = 1 << 30
+USE_APPLICATION_COMMANDS = 1 << 31
+MANAGE_THREADS = 1 << 34
+CREATE_PUBLIC_THREADS = 1 << 35
+CREATE_PRIVATE_THREADS = 1 << 36
+SEND_MESSAGES_IN_THREADS = 1 << 38
+CREATE_GUILD_EXPRESSIONS = 1 << 43
+
+ALL = (1 << 51) - 1
+
+#: What a new guild's @everyone gets, as on Discord.
+DEFAULT_EVERYONE = (
+    CREATE_INSTANT_INVITE
+    | ADD_REACTIONS
+    | VIEW_CHANNEL
+    | SEND_MESSAGES
+    | EMBED_LINKS
+    | ATTACH_FILES
+    | READ_MESSAGE_HISTORY
+    | MENTION_EVERYONE
+    | USE_EXTERNAL_EMOJIS
+    | CHANGE_NICKNAME
+    | USE_APPLICATION_COMMANDS
+    | CREATE_PUBLIC_THREADS
+    | CREATE_PRIVATE_THREADS
+    | SEND_MESSAGES_IN_THREADS
+    | (1 << 20)  # CONNECT
+    | (1 << 21)  # SPEAK
+)
+
+
+def guild_permissions(store: Store, guild_id: int, user_id: int) -> int:
+    """Base permissions of a member in a guild (owner and administrators get everything)."""
+    guild = store.get_guild(guild_id)
+    if user_id == guild.owner_id:
+        return ALL
+    member = guild.members.get(user_id)
+    if member is None:
+        return 0
+    perms = guild.roles[guild_id].permissions if guild_id in guild.roles else 0
+    for role_id in member.roles:
+        role = guild.roles.get(role_id)
+        if role:
+            perms |= role.permissions
+    return ALL if perms & ADMINISTRATOR else perms
+
+
+def channel_permissions(store: Store, channel_id: int, user_id: int) -> int:
+    """Permissions of a member in a channel, with the channel's overwrites applied.
+
+    Threads use their parent's overwrites, like Discord.
+    """
+    channel = store.get_channel(channel_id)
+    if channel.thread is not None and channel.parent_id is not None:
+        channel = store.get_channel(channel.parent_id)
+    perms = guild_permissions(store, channel.guild_id, user_id)
+    if perms & ADMINISTRATOR or perms == ALL:
+        return perms
+    member = store.get_guild(channel.guild_id).members.get(user_id)
+    roles = set(member.roles) if member else set()
+    overwrites = {int(o["id"]): o for o in channel.permission_overwrites}
+    everyone = overwrites.get(channel.guild_id)
+    if everyone:
+        perms = (perms & ~int(everyone["deny"])) | int(everyone["allow"])
+    allow = deny = 0
+    for role_id in roles:
+        ow = overwrites.get(role_id)
+        if ow and ow.get("type", 0) == 0:
+            allow |= int(ow["allow"])
+            deny |= int(ow["deny"])
+    perms = (perms & ~deny) | allow
+    ow = overwrites.get(user_id)
+    if ow and ow.get("type") == 1:
+        perms = (perms & ~int(ow["deny"])) | int(ow["allow"])
+    return perms
+
+
+def has(perms: int, needed: int) -> bool:
+    return perms & needed == needed
