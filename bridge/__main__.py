@@ -57,7 +57,9 @@ def _setup_logging(config: Config) -> None:
     try:
         logging.config.dictConfig(_plain(config["logging"]))
     except (ValueError, TypeError, AttributeError, ImportError) as error:
-        raise ConfigError(Path(config.path), [f"logging: not a usable logging config: {error}"])
+        raise ConfigError(
+            Path(config.path), [f"logging: not a usable logging config: {error}"]
+        ) from error
 
 
 def _generate(config: Config, registration: Path) -> int:

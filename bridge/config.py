@@ -1,8 +1,7 @@
 """Loading the bridge's config: create, upgrade, override from the environment, validate.
 
-mautrix's ``BaseFileConfig`` does the upgrade: it loads the bundled example as the base, copies
-every value the user has over it, and writes the result back with ruamel.yaml, so new keys
-appear with their comments and the user's own comments on existing keys survive.
+The config is a mautrix ``BaseFileConfig`` (ruamel.yaml, dotted keys); upgrading adds the
+keys a user's file lacks, with the example's comments, and keeps the user's own lines.
 """
 
 from __future__ import annotations
@@ -19,6 +18,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
 from .config_schema import find_problems
+from .config_upgrade import add_missing_keys, example_comments
 
 EXAMPLE_CONFIG = "pkg://bridge/example-config.yaml"
 ENV_PREFIX = "DISCORD_BRIDGE__"
@@ -78,9 +78,19 @@ class Config(BaseFileConfig):
         """Where the config file lives: relative paths in it are relative to this."""
         return Path(self.path).resolve().parent
 
-    def do_update(self, helper: ConfigUpdateHelper) -> None:
-        for path in _leaf_paths(helper.base._data):
-            helper.copy(path)
+    def do_update(self, helper: ConfigUpdateHelper) -> None:  # pragma: no cover - see update
+        raise NotImplementedError("Config.update merges into the user's file instead")
+
+    def update(self, save: bool = True) -> None:
+        """Add the keys this version knows and the file lacks; rewrite it only if any were."""
+        example = self.load_base()
+        assert example is not None, "the bundled example config is missing"
+        text = resources.files("bridge").joinpath("example-config.yaml").read_text()
+        added = add_missing_keys(
+            self._data, example._data, example_comments(text.splitlines()), WHOLE_MAPS
+        )
+        if added and save:
+            self.save()
 
     def apply_environment(self, environ: Mapping[str, str]) -> list[str]:
         """Override keys from DISCORD_BRIDGE__* variables; returns the problems found."""

@@ -73,6 +73,8 @@ class BridgeAppService(AppService):
         self.tables = database.tables
 
     async def start(self, host: str = "127.0.0.1", port: int = 8080) -> None:
+        # mautrix's state cache keeps its own mx_* tables, outside Alembic's schema.
+        await PgASStateStore.upgrade_table.upgrade(self.tables.db)
         await self.tables.forget_transactions_before(
             int(time.time() * 1000) - TRANSACTION_MEMORY_MS
         )
