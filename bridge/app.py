@@ -8,7 +8,7 @@ import signal
 from contextlib import suppress
 
 from mautrix.errors import MatrixRequestError
-from mautrix.types import EventType, Membership, StateEvent
+from mautrix.types import EventType, Membership, MemberStateEventContent, StateEvent
 
 from .config import Config
 from .db.connect import OpenDatabase, open_database
@@ -82,6 +82,7 @@ class Bridge:
             isinstance(event, StateEvent)
             and event.type == EventType.ROOM_MEMBER
             and event.state_key == bot.mxid
+            and isinstance(event.content, MemberStateEventContent)
             and event.content.membership == Membership.INVITE
         ):
             return

@@ -80,7 +80,7 @@ class BridgeAppService(AppService):
         )
         await super().start(host, port)
 
-    async def handle_transaction(self, txn_id: str, **kwargs: Any) -> dict:
+    async def handle_transaction(self, txn_id: str, **kwargs: Any) -> dict:  # type: ignore[override]
         if await self.tables.handled_transactions.get(txn_id):
             log.debug("Transaction %s was handled before a restart; skipping it", txn_id)
             return {}
