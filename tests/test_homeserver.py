@@ -5,10 +5,11 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
-from mautrix.api import Method, Path as ApiPath
+from mautrix.api import Method
+from mautrix.api import Path as ApiPath
 from mautrix.errors import MatrixRequestError
 
 from bridge.sandbox.homeserver import LocalSynapse, SynapseError
@@ -31,16 +32,17 @@ def test_config_raises_every_rate_limit(tmp_path: Path) -> None:
     from synapse.config.ratelimiting import RatelimitConfig, RatelimitSettings
 
     hs = LocalSynapse(tmp_path, registrations=[tmp_path / "reg.yaml"])
-    config = hs._config()
+    config = hs.homeserver_config()
     assert config["app_service_config_files"] == [str(tmp_path / "reg.yaml")]
     assert config["enable_registration"] is False
     assert config["report_stats"] is False
-    parsed = RatelimitConfig(None)
+    parsed = RatelimitConfig(cast(Any, None))
     parsed.read_config(config)
     limits = {
         name: value
         for name, value in vars(parsed).items()
-        if isinstance(value, RatelimitSettings) and value.key.startswith("rc_")
+        if isinstance(value, RatelimitSettings)
+        and value.key.startswith("rc_")
         and name != "remote_media_downloads"
     }
     assert len(limits) > 15
@@ -156,9 +158,7 @@ async def test_wait_for_event_times_out_clearly(matrix_user: MatrixTestClient) -
 @pytest.mark.slow
 async def test_space_children_are_listed(matrix_user: MatrixTestClient) -> None:
     space_id = await matrix_user.create_room("Guild", space=True)
-    rooms = {
-        name: await matrix_user.create_room(name) for name in ("general", "off-topic")
-    }
+    rooms = {name: await matrix_user.create_room(name) for name in ("general", "off-topic")}
     for order, room_id in enumerate(rooms.values()):
         await matrix_user.add_space_child(space_id, room_id, order=str(order))
 

@@ -40,8 +40,7 @@ from typing import Any
 
 import aiohttp
 
-DEFAULT_SERVER_NAME = "sandbox.local"
-_UNLIMITED = {"per_second": 10_000, "burst_count": 100_000}
+from .synapse_config import DEFAULT_SERVER_NAME, homeserver_config, logging_config
 
 # Runs in the child before Synapse: ask the kernel to SIGTERM it when its parent dies, so that
 # not even `kill -9` of the test run (or pytest-timeout's os._exit) leaves an orphan. This is
@@ -144,86 +143,24 @@ class LocalSynapse:
 
     # Configuration
 
-    def _config(self) -> dict[str, Any]:
-        d = self.data_dir
-        config: dict[str, Any] = {
-            "server_name": self.server_name,
-            "public_baseurl": self.url + "/",
-            "pid_file": str(d / "homeserver.pid"),
-            "listeners": [
-                {
-                    "port": self.port,
-                    "bind_addresses": ["127.0.0.1"],
-                    "type": "http",
-                    "tls": False,
-                    "x_forwarded": False,
-                    "resources": [{"names": ["client"], "compress": False}],
-                }
-            ],
-            "database": {"name": "sqlite3", "args": {"database": str(d / "homeserver.db")}},
-            "log_config": str(d / "log.config"),
-            "media_store_path": str(d / "media_store"),
-            "signing_key_path": str(d / "signing.key"),
-            "report_stats": False,
-            "enable_metrics": False,
-            "trusted_key_servers": [],
-            "suppress_key_server_warning": True,
-            "federation_domain_whitelist": [],
-            "presence": {"enabled": False},
-            "enable_registration": False,
-            "registration_shared_secret": self.shared_secret,
-            "app_service_config_files": [str(r) for r in self.registrations],
-            "room_list_publication_rules": [{"action": "allow"}],
-            "url_preview_enabled": False,
-            "rc_message": _UNLIMITED,
-            "rc_registration": _UNLIMITED,
-            "rc_registration_token_validity": _UNLIMITED,
-            "rc_login": {k: _UNLIMITED for k in ("address", "account", "failed_attempts")},
-            "rc_admin_redaction": _UNLIMITED,
-            "rc_joins": {"local": _UNLIMITED, "remote": _UNLIMITED},
-            "rc_joins_per_room": _UNLIMITED,
-            "rc_key_requests": _UNLIMITED,
-            "rc_3pid_validation": _UNLIMITED,
-            "rc_invites": {k: _UNLIMITED for k in ("per_room", "per_user", "per_issuer")},
-            "rc_third_party_invite": _UNLIMITED,
-            "rc_media_create": _UNLIMITED,
-            "rc_presence": {"per_user": _UNLIMITED},
-            "rc_delayed_event_mgmt": _UNLIMITED,
-            "rc_room_creation": _UNLIMITED,
-            "rc_reports": _UNLIMITED,
-            "rc_user_directory": _UNLIMITED,
-            "rc_profile": _UNLIMITED,
-            "rc_federation": {"window_size": 1000, "sleep_limit": 1000, "reject_limit": 10_000},
-        }
+    def homeserver_config(self) -> dict[str, Any]:
+        """The homeserver.yaml content for the current port and secret."""
+        config = homeserver_config(
+            self.data_dir,
+            server_name=self.server_name,
+            port=self.port,
+            shared_secret=self.shared_secret,
+            registrations=self.registrations,
+        )
         config.update(self.extra_config)
         return config
-
-    def _log_config(self) -> dict[str, Any]:
-        return {
-            "version": 1,
-            "formatters": {
-                "precise": {
-                    "format": "%(asctime)s - %(name)s - %(lineno)d - %(levelname)s - "
-                    "%(request)s - %(message)s"
-                }
-            },
-            "handlers": {
-                "file": {
-                    "class": "logging.FileHandler",
-                    "formatter": "precise",
-                    "filename": str(self.log_path),
-                    "encoding": "utf8",
-                }
-            },
-            "root": {"level": "WARNING", "handlers": ["file"]},
-            "disable_existing_loggers": False,
-        }
 
     def write_config(self) -> None:
         """Write homeserver.yaml and log.config (JSON, which is valid YAML)."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        (self.data_dir / "log.config").write_text(json.dumps(self._log_config(), indent=2))
-        self.config_path.write_text(json.dumps(self._config(), indent=2))
+        log_config = logging_config(self.log_path)
+        (self.data_dir / "log.config").write_text(json.dumps(log_config, indent=2))
+        self.config_path.write_text(json.dumps(self.homeserver_config(), indent=2))
 
     # Lifecycle
 
@@ -265,7 +202,7 @@ class LocalSynapse:
         # rejects when given explicitly) writes the signing key if it is missing, then runs: the
         # same as a separate `--generate-keys` step, without a second interpreter start-up.
         args = ["-c", str(self.config_path)]
-        out = self.output_path.open("ab")
+        out = self.output_path.open("wb")  # this attempt's output only: it goes into errors
         try:
             self._proc = subprocess.Popen(
                 [sys.executable, "-c", _LAUNCHER, str(os.getpid()), *args],
@@ -325,9 +262,9 @@ class LocalSynapse:
             self._signal(signal.SIGTERM)
             with contextlib.suppress(subprocess.TimeoutExpired):
                 self._proc.wait(grace)
-        # Kill the whole group even if the leader is gone, then reap the leader.
-        self._signal(signal.SIGKILL)
-        self._proc.wait()
+        if self._proc.poll() is None:  # once reaped, its pid (and group id) may be reused
+            self._signal(signal.SIGKILL)
+            self._proc.wait()
         self._proc = None
         _live.discard(self)
 
@@ -400,6 +337,8 @@ _live: set[LocalSynapse] = set()
 def _kill_all() -> None:
     for hs in list(_live):
         hs._kill(grace=3.0)
+        if hs._own_dir:
+            shutil.rmtree(hs.data_dir, ignore_errors=True)
 
 
 async def _serve(args: argparse.Namespace) -> None:

@@ -18,7 +18,7 @@ import json
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import aiohttp
 from mautrix.api import HTTPAPI, Method, Path
@@ -143,8 +143,8 @@ class MatrixTestClient:
                 preset=RoomCreatePreset.PUBLIC if public else RoomCreatePreset.PRIVATE,
                 name=name,
                 invitees=[UserID(u) for u in invite],
-                initial_state=initial_state,
-                creation_content={"type": "m.space"} if space else None,
+                initial_state=cast(Any, initial_state),
+                creation_content=cast(Any, {"type": "m.space"} if space else None),
             )
         )
 
@@ -175,7 +175,7 @@ class MatrixTestClient:
     ) -> str:
         """Send any message event with raw content; return its event ID."""
         evt_type = EventType.find(event_type, EventType.Class.MESSAGE)
-        return str(await self.api.send_message_event(RoomID(room_id), evt_type, content))
+        return str(await self.api.send_message_event(RoomID(room_id), evt_type, cast(Any, content)))
 
     async def send_state(
         self, room_id: str, event_type: str, content: JSONDict, state_key: str = ""
@@ -183,7 +183,7 @@ class MatrixTestClient:
         """Send a state event with raw content; return its event ID."""
         evt_type = EventType.find(event_type, EventType.Class.STATE)
         event_id: EventID = await self.api.send_state_event(
-            RoomID(room_id), evt_type, content, state_key=state_key
+            RoomID(room_id), evt_type, cast(Any, content), state_key=state_key
         )
         return str(event_id)
 

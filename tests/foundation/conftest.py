@@ -15,7 +15,9 @@ from ruamel.yaml import YAML
 
 from bridge.config import write_example
 
-POSTGRES_URL = os.environ.get("BRIDGE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+POSTGRES_URL = os.environ.get(
+    "BRIDGE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
 
 WriteConfig = Callable[..., Path]
 

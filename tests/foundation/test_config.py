@@ -40,25 +40,81 @@ def test_missing_file_gets_the_example_and_a_message(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("key", "value", "expected"),
     [
-        ("homeserver.address", "localhost:8008", "homeserver.address: expected an http:// or https:// URL"),
-        ("homeserver.domain", "not a domain!", "homeserver.domain: expected the homeserver's server name"),
+        (
+            "homeserver.address",
+            "localhost:8008",
+            "homeserver.address: expected an http:// or https:// URL",
+        ),
+        (
+            "homeserver.domain",
+            "not a domain!",
+            "homeserver.domain: expected the homeserver's server name",
+        ),
         ("homeserver.verify_ssl", "yes please", "homeserver.verify_ssl: expected true or false"),
-        ("appservice.port", "abc", "appservice.port: expected an integer from 1 to 65535, got 'abc'"),
-        ("appservice.port", 70000, "appservice.port: expected an integer from 1 to 65535, got 70000"),
+        (
+            "appservice.port",
+            "abc",
+            "appservice.port: expected an integer from 1 to 65535, got 'abc'",
+        ),
+        (
+            "appservice.port",
+            70000,
+            "appservice.port: expected an integer from 1 to 65535, got 70000",
+        ),
         ("appservice.id", "", "appservice.id: expected a non-empty id"),
-        ("appservice.bot.username", "Discord Bot", "appservice.bot.username: expected a Matrix localpart"),
-        ("appservice.bot.avatar", "https://x/y.png", "appservice.bot.avatar: expected an mxc:// URI"),
+        (
+            "appservice.bot.username",
+            "Discord Bot",
+            "appservice.bot.username: expected a Matrix localpart",
+        ),
+        (
+            "appservice.bot.avatar",
+            "https://x/y.png",
+            "appservice.bot.avatar: expected an mxc:// URI",
+        ),
         ("appservice.database.url", "mysql://db", "appservice.database.url: expected sqlite:PATH"),
-        ("appservice.database.min_size", 0, "appservice.database.min_size: expected an integer of at least 1"),
-        ("discord.application_id", "abc", "discord.application_id: expected a Discord application ID"),
-        ("discord.gateway_url", "https://gateway", "discord.gateway_url: expected a ws:// or wss:// URL"),
-        ("bridge.username_template", "discord_user", "bridge.username_template: expected a localpart template containing {id}"),
-        ("bridge.username_template", "Discord_{id}", "bridge.username_template: expected a localpart template"),
-        ("bridge.displayname_template", "{nick}", "bridge.displayname_template: expected a template using only"),
-        ("bridge.public_address", "bridge.example.org", "bridge.public_address: expected an http:// or https:// URL"),
+        (
+            "appservice.database.min_size",
+            0,
+            "appservice.database.min_size: expected an integer of at least 1",
+        ),
+        (
+            "discord.application_id",
+            "abc",
+            "discord.application_id: expected a Discord application ID",
+        ),
+        (
+            "discord.gateway_url",
+            "https://gateway",
+            "discord.gateway_url: expected a ws:// or wss:// URL",
+        ),
+        (
+            "bridge.username_template",
+            "discord_user",
+            "bridge.username_template: expected a localpart template containing {id}",
+        ),
+        (
+            "bridge.username_template",
+            "Discord_{id}",
+            "bridge.username_template: expected a localpart template",
+        ),
+        (
+            "bridge.displayname_template",
+            "{nick}",
+            "bridge.displayname_template: expected a template using only",
+        ),
+        (
+            "bridge.public_address",
+            "bridge.example.org",
+            "bridge.public_address: expected an http:// or https:// URL",
+        ),
         ("bridge.permissions", {"*": "superuser"}, "bridge.permissions: expected a map of"),
         ("bridge.permissions", {"not a user": "admin"}, "bridge.permissions: expected a map of"),
-        ("bridge.limits.import_concurrency", 0, "bridge.limits.import_concurrency: expected an integer from 1 to 64"),
+        (
+            "bridge.limits.import_concurrency",
+            0,
+            "bridge.limits.import_concurrency: expected an integer from 1 to 64",
+        ),
         ("logging", {"handlers": {}}, "logging: expected a logging dictConfig map with version: 1"),
     ],
 )
@@ -160,7 +216,9 @@ def test_environment_override_of_an_unknown_key_is_an_error(write_config: WriteC
 def test_environment_values_are_validated_too(write_config: WriteConfig) -> None:
     with pytest.raises(ConfigError) as caught:
         load_config(write_config(), environ={"DISCORD_BRIDGE__APPSERVICE__PORT": "high"})
-    assert caught.value.problems == ["appservice.port: expected an integer from 1 to 65535, got 'high'"]
+    assert caught.value.problems == [
+        "appservice.port: expected an integer from 1 to 65535, got 'high'"
+    ]
 
 
 def test_cli_prints_every_problem_and_exits_non_zero(

@@ -61,7 +61,7 @@ async def test_migration_creates_every_table(database_url: str, tmp_path: Path) 
     before, after = await upgrade_database(url)
     assert before == () and after == code_head(url)
     schema = await schema_of(url)
-    assert BRIDGE_TABLES <= set(schema)
+    assert set(schema) >= BRIDGE_TABLES
     assert ("space_room_id", "TEXT") in schema["guild"]
 
 
@@ -86,7 +86,9 @@ async def test_a_database_from_a_newer_bridge_is_refused(database_url: str, tmp_
     # Untouched: still the newer revision.
     engine = create_async_engine(url.sqlalchemy)
     async with engine.connect() as connection:
-        assert (await connection.execute(text("SELECT version_num FROM alembic_version"))).scalar() == "9999_future"
+        assert (
+            await connection.execute(text("SELECT version_num FROM alembic_version"))
+        ).scalar() == "9999_future"
     await engine.dispose()
 
 
@@ -98,7 +100,9 @@ async def test_rows_round_trip(database_url: str, tmp_path: Path) -> None:
         await tables.guilds.upsert(guild)
         assert await tables.guilds.get(guild.discord_id) == guild
 
-        portal = PortalRow(1100000000000000001, guild.discord_id, None, 0, "!room:example.org", "general")
+        portal = PortalRow(
+            1100000000000000001, guild.discord_id, None, 0, "!room:example.org", "general"
+        )
         await tables.portals.upsert(portal)
         portal.topic = "updated"
         await tables.portals.upsert(portal)
@@ -114,7 +118,15 @@ async def test_rows_round_trip(database_url: str, tmp_path: Path) -> None:
         assert await tables.matrix_users.get(user.mxid) == user
 
         parts = [
-            MessagePartRow(555, index, portal.discord_id, "!room:example.org", f"$e{index}", "@g:x", 1700 + index)
+            MessagePartRow(
+                555,
+                index,
+                portal.discord_id,
+                "!room:example.org",
+                f"$e{index}",
+                "@g:x",
+                1700 + index,
+            )
             for index in range(3)
         ]
         await tables.message_parts.upsert_many(parts)
