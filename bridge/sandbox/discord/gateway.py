@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import WSMsgType, web
 
 from .appkeys import EMULATOR
-from .events import PRIVILEGED_INTENTS, GatewayEvent, Intents
+from .events import PRIVILEGED_INTENTS, Intents
 from .gateway_session import (
     CLOSE_ALREADY_AUTHENTICATED,
     CLOSE_AUTHENTICATION_FAILED,
@@ -75,9 +75,9 @@ def get_hub(app: web.Application) -> GatewayHub:
     store = _store_of(app)
     if store is not None:
         hub.attach(store.events)
-        if hub.guild_create_hook is None:
-            hub.guild_create_hook = lambda session, event: _rebuild_guild_create(
-                store, session, event
+        if hub.guild_create_builder is None:
+            hub.guild_create_builder = lambda session, guild_id: guild_create_for_session(
+                store, guild_id, session.intents, session.bot_id, session.large_threshold
             )
     return hub
 
@@ -87,18 +87,6 @@ def _store_of(app: web.Application) -> Store | None:
     return None if emulator is None else emulator.store
 
 
-def _rebuild_guild_create(
-    store: Store, session: GatewaySession, event: GatewayEvent
-) -> dict[str, Any] | None:
-    """A bot joining a guild gets the GUILD_CREATE its own intents call for."""
-    assert event.guild_id is not None
-    if event.guild_id not in store.guilds:
-        return None
-    if session.bot_id not in store.guilds[event.guild_id].members:
-        return None
-    return guild_create_for_session(store, event.guild_id, session.intents, session.bot_id)
-
-
 async def handle_gateway(request: web.Request) -> web.WebSocketResponse:
     """Serve one gateway websocket until it closes."""
     hub = get_hub(request.app)
@@ -106,7 +94,7 @@ async def handle_gateway(request: web.Request) -> web.WebSocketResponse:
     assert store is not None, "the gateway needs the emulator under appkeys.EMULATOR"
     ws = web.WebSocketResponse(max_msg_size=0, autoping=True)
     await ws.prepare(request)
-    compress = request.query.get("compress") == "zlib-stream"
+    compress = hub.compression and request.query.get("compress") == "zlib-stream"
     connection = Connection(ws, hub, compress=compress, transport=request.transport)
     hub.connections.add(connection)
     protocol = _Protocol(request, hub, store, connection)
@@ -200,7 +188,12 @@ class _Protocol:
             await self.close(CLOSE_DISALLOWED_INTENTS, "Disallowed intent(s)")
             return
         guild_ids = self.store.user_guild_ids(user.id)
-        session = self.hub.new_session(token, user.id, intents, guild_ids)
+        large_threshold = data.get("large_threshold", 50)
+        if not isinstance(large_threshold, int) or not 50 <= large_threshold <= 250:
+            large_threshold = 50
+        session = self.hub.new_session(
+            token, user.id, application.id, intents, guild_ids, large_threshold
+        )
         self.session = session
         self.hub.bind(session, self.connection)
         ready = bot_ready_payload(self.store, user, application, guild_ids)
@@ -210,7 +203,8 @@ class _Protocol:
         session.dispatch("READY", ready)
         for guild_id in guild_ids:
             session.dispatch(
-                "GUILD_CREATE", guild_create_for_session(self.store, guild_id, intents, user.id)
+                "GUILD_CREATE",
+                guild_create_for_session(self.store, guild_id, intents, user.id, large_threshold),
             )
 
     async def resume(self, data: dict[str, Any]) -> None:

@@ -94,10 +94,6 @@ class Connection:
     def send(self, frame: str, *, is_dispatch: bool = False) -> None:
         self.queue.put_nowait((frame, is_dispatch))
 
-    async def send_now(self, frame: str) -> None:
-        """Send bypassing the queue (HELLO before the writer matters, close notices)."""
-        await self._send(frame)
-
     async def _send(self, frame: str) -> None:
         if self._compressor is None:
             await self.ws.send_str(frame)
@@ -136,9 +132,11 @@ class GatewaySession:
     session_id: str
     token: str
     bot_id: int
+    application_id: int
     intents: Intents
     guild_ids: set[int]
     max_buffer: int
+    large_threshold: int = 250
     seq: int = 0
     buffer: deque[tuple[int, str]] = field(default_factory=deque)
     connection: Connection | None = None
@@ -176,10 +174,9 @@ class GatewaySession:
     def wants(self, event: GatewayEvent) -> bool:
         if event.intent is not None and not (self.intents & event.intent):
             return False
-        if event.guild_id is None:
-            return True
-        # A GUILD_CREATE for a guild the bot just joined, or a guild it is in.
-        return event.guild_id in self.guild_ids or event.name == "GUILD_CREATE"
+        if event.name == "INTERACTION_CREATE":
+            return str(event.data.get("application_id")) == str(self.application_id)
+        return event.guild_id is None or event.guild_id in self.guild_ids
 
     def deliver(self, event: GatewayEvent) -> None:
         if not self.wants(event):
@@ -187,16 +184,19 @@ class GatewaySession:
         data = event.data
         if event.name in CONTENT_EVENTS and not (self.intents & Intents.MESSAGE_CONTENT):
             data = strip_message_content(data, self.bot_id)
-        if event.name == "GUILD_CREATE" and event.guild_id is not None:
-            self.guild_ids.add(event.guild_id)
-        elif event.name == "GUILD_DELETE" and event.guild_id is not None:
-            # Unavailable guilds stay; a GUILD_DELETE without ``unavailable`` means "removed".
-            if not data.get("unavailable"):
-                self.guild_ids.discard(event.guild_id)
+        # An unavailable guild stays; a GUILD_DELETE without ``unavailable`` means the bot left.
+        if event.name == "GUILD_DELETE" and event.guild_id and not data.get("unavailable"):
+            self.guild_ids.discard(event.guild_id)
         self.dispatch(event.name, data)
 
 
-GuildCreateHook = Callable[[GatewaySession, GatewayEvent], dict[str, Any] | None]
+#: Builds the GUILD_CREATE a session gets when its bot joins a guild.
+GuildCreateBuilder = Callable[[GatewaySession, int], dict[str, Any]]
+
+
+def _member_user_id(data: dict[str, Any]) -> int | None:
+    user = data.get("user") or {}
+    return int(user["id"]) if "id" in user else None
 
 
 class GatewayHub:
@@ -213,10 +213,12 @@ class GatewayHub:
         self.resume_ttl = resume_ttl
         self.max_buffer = max_buffer
         self.dispatch_delay = 0.0
+        # Honour ``compress=zlib-stream``; False sends plain text frames whatever is asked.
+        self.compression = True
         self.sessions: dict[str, GatewaySession] = {}
         self.connections: set[Connection] = set()
-        # Rewrites an emitted GUILD_CREATE for one session (members depend on its intents).
-        self.guild_create_hook: GuildCreateHook | None = None
+        # Set by the gateway: GUILD_CREATE data depends on the store and the session's intents.
+        self.guild_create_builder: GuildCreateBuilder | None = None
         self._unsubscribe: Callable[[], None] | None = None
         self.identify_count = 0
         self.resume_count = 0
@@ -235,28 +237,49 @@ class GatewayHub:
 
     def _on_event(self, event: GatewayEvent) -> None:
         self.expire_sessions()
+        joined_or_left = event.name in ("GUILD_MEMBER_ADD", "GUILD_MEMBER_REMOVE")
+        user_id = _member_user_id(event.data) if joined_or_left else None
         for session in list(self.sessions.values()):
-            if event.name == "GUILD_CREATE" and self.guild_create_hook is not None:
-                if not session.wants(event):
-                    continue
-                data = self.guild_create_hook(session, event)
-                if data is not None:
-                    session.deliver(GatewayEvent(event.name, data, event.guild_id, event.intent))
-                continue
-            session.deliver(event)
+            if user_id == session.bot_id and event.guild_id is not None:
+                self._bot_membership_changed(session, event)
+            else:
+                session.deliver(event)
+
+    def _bot_membership_changed(self, session: GatewaySession, event: GatewayEvent) -> None:
+        """The bot itself joined (→ GUILD_CREATE) or left (→ GUILD_DELETE) a guild."""
+        assert event.guild_id is not None
+        if event.name == "GUILD_MEMBER_ADD":
+            if event.guild_id in session.guild_ids or self.guild_create_builder is None:
+                return
+            session.guild_ids.add(event.guild_id)
+            data = self.guild_create_builder(session, event.guild_id)
+            # Without ``unavailable`` the client takes it as a join, not an outage's end.
+            data.pop("unavailable", None)
+            session.dispatch("GUILD_CREATE", data)
+        elif event.guild_id in session.guild_ids:
+            session.guild_ids.discard(event.guild_id)
+            session.dispatch("GUILD_DELETE", {"id": str(event.guild_id)})
 
     # -- sessions -----------------------------------------------------------------------
 
     def new_session(
-        self, token: str, bot_id: int, intents: Intents, guild_ids: Iterable[int]
+        self,
+        token: str,
+        bot_id: int,
+        application_id: int,
+        intents: Intents,
+        guild_ids: Iterable[int],
+        large_threshold: int = 250,
     ) -> GatewaySession:
         session = GatewaySession(
             session_id=secrets.token_hex(16),
             token=token,
             bot_id=bot_id,
+            application_id=application_id,
             intents=intents,
             guild_ids=set(guild_ids),
             max_buffer=self.max_buffer,
+            large_threshold=large_threshold,
         )
         self.sessions[session.session_id] = session
         self.identify_count += 1

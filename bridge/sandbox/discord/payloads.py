@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from .events import Intents
 from .snowflake import snowflake_time
 from .store.models import (
     Application,
@@ -268,7 +269,16 @@ def webhook(store: Store, w: Webhook, *, with_token: bool = True) -> dict[str, A
 
 
 def application(store: Store, app: Application) -> dict[str, Any]:
-    """``GET /oauth2/applications/@me`` (PrivateApplicationResponse)."""
+    """``GET /oauth2/applications/@me`` (PrivateApplicationResponse); ``flags`` carry the
+    GATEWAY_* bits of the privileged intents the application may use."""
+    flags = app.flags
+    for intent, bit in (
+        (Intents.GUILD_PRESENCES, 1 << 12),
+        (Intents.GUILD_MEMBERS, 1 << 14),
+        (Intents.MESSAGE_CONTENT, 1 << 18),
+    ):
+        if app.privileged_intents & intent:
+            flags |= bit
     return {
         "id": str(app.id),
         "name": app.name,
@@ -279,8 +289,8 @@ def application(store: Store, app: Application) -> dict[str, Any]:
         "bot_public": app.bot_public,
         "bot_require_code_grant": False,
         "verify_key": app.verify_key,
-        "flags": app.flags,
-        "flags_new": str(app.flags),
+        "flags": flags,
+        "flags_new": str(flags),
         "redirect_uris": [],
         "interactions_endpoint_url": None,
         "role_connections_verification_url": None,

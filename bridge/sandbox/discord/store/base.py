@@ -13,6 +13,7 @@ from ..snowflake import SnowflakeGenerator
 from .models import (
     Application,
     ApplicationCommand,
+    Attachment,
     Channel,
     Guild,
     Interaction,
@@ -72,6 +73,7 @@ class StoreBase:
         self.interactions: dict[int, Interaction] = {}
         self.commands: dict[int, ApplicationCommand] = {}
         self.blobs: dict[str, Blob] = {}  # avatar/icon/banner hash → bytes
+        self.attachments: dict[int, tuple[int, Attachment]] = {}  # id → (channel id, attachment)
 
     # ---- helpers -------------------------------------------------------------------------
 

@@ -1,0 +1,157 @@
+"""Application commands and interactions (slash commands used through the control API)."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from .. import errors, payloads
+from .guilds import GuildsMixin
+from .models import ApplicationCommand, Interaction, MessageType
+
+_COMMAND_FIELDS = ("id", "application_id", "name", "guild_id", "description", "type", "options")
+
+
+class InteractionsMixin(GuildsMixin):
+    def overwrite_commands(
+        self, application_id: int, commands: list[dict[str, Any]], guild_id: int | None = None
+    ) -> list[ApplicationCommand]:
+        """Replace the application's global (or one guild's) commands, as bulk overwrite does.
+
+        A command keeps its id when one of the same name and type existed.
+        """
+        self.get_application(application_id)
+        old = {
+            (c.name, c.type): c
+            for c in self.commands.values()
+            if c.application_id == application_id and c.guild_id == guild_id
+        }
+        for cmd in old.values():
+            del self.commands[cmd.id]
+        result = []
+        for spec in commands:
+            if not spec.get("name"):
+                raise errors.field_error("name", "BASE_TYPE_REQUIRED", "This field is required")
+            kind = int(spec.get("type", 1))
+            previous = old.get((spec["name"], kind))
+            cmd = ApplicationCommand(
+                previous.id if previous else self.ids.next(),
+                application_id,
+                spec["name"],
+                guild_id=guild_id,
+                description=spec.get("description", ""),
+                type=kind,
+                options=list(spec.get("options", [])),
+                extra={k: v for k, v in spec.items() if k not in _COMMAND_FIELDS},
+            )
+            self.commands[cmd.id] = cmd
+            result.append(cmd)
+        return result
+
+    def list_commands(
+        self, application_id: int, guild_id: int | None = None
+    ) -> list[ApplicationCommand]:
+        return [
+            c
+            for c in self.commands.values()
+            if c.application_id == application_id and c.guild_id == guild_id
+        ]
+
+    def create_interaction(
+        self,
+        application_id: int,
+        user_id: int,
+        data: dict[str, Any],
+        *,
+        channel_id: int | None = None,
+        guild_id: int | None = None,
+        type: int = 2,
+    ) -> Interaction:
+        """A user runs a command (``data`` as in INTERACTION_CREATE, e.g. ``{"id", "name",
+        "type": 1, "options": [...]}``); emits INTERACTION_CREATE to every session (no intent)."""
+        app = self.get_application(application_id)
+        if channel_id is not None and guild_id is None:
+            guild_id = self.get_channel(channel_id).guild_id
+        interaction = Interaction(
+            self.ids.next(),
+            app.id,
+            "aW50ZXJhY3Rpb24" + secrets.token_urlsafe(60),
+            type,
+            data,
+            guild_id,
+            channel_id,
+            user_id,
+        )
+        self.interactions[interaction.id] = interaction
+        self.emit("INTERACTION_CREATE", self.interaction_payload(interaction), guild_id, None)
+        return interaction
+
+    def interaction_payload(self, interaction: Interaction) -> dict[str, Any]:
+        user = self.get_user(interaction.user_id)
+        data: dict[str, Any] = {
+            "id": str(interaction.id),
+            "application_id": str(interaction.application_id),
+            "type": interaction.type,
+            "data": interaction.data,
+            "token": interaction.token,
+            "version": 1,
+            "locale": "en-US",
+            "app_permissions": str((1 << 51) - 1),
+            "entitlements": [],
+            "authorizing_integration_owners": {"0": str(interaction.guild_id or 0)},
+            "context": 0 if interaction.guild_id else 1,
+            "attachment_size_limit": self.max_file_size,
+        }
+        if interaction.channel_id is not None:
+            channel = self.get_channel(interaction.channel_id)
+            data["channel_id"] = str(channel.id)
+            data["channel"] = payloads.channel(self, channel)
+        if interaction.guild_id is not None:
+            data["guild_id"] = str(interaction.guild_id)
+            data["guild_locale"] = "en-US"
+            member = self.get_member(interaction.guild_id, user.id)
+            data["member"] = payloads.member(self, member)
+            data["member"]["permissions"] = str((1 << 51) - 1)
+        else:
+            data["user"] = payloads.user(self, user)
+        return data
+
+    def get_interaction(self, interaction_id: int, token: str) -> Interaction:
+        found = (
+            self.interactions.get(int(interaction_id)) if str(interaction_id).isdigit() else None
+        )
+        if found is None or found.token != token:
+            raise errors.not_found(errors.UNKNOWN_INTERACTION)
+        return found
+
+    def interaction_by_token(self, application_id: int, token: str) -> Interaction | None:
+        for found in self.interactions.values():
+            if found.application_id == int(application_id) and found.token == token:
+                return found
+        return None
+
+    def respond_to_interaction(
+        self, interaction: Interaction, callback_type: int, data: dict[str, Any] | None
+    ) -> None:
+        """Handle a callback: type 4 posts the reply (a type 20 message by the bot); 5 defers."""
+        if interaction.responded:
+            raise errors.bad_request(40060, "Interaction has already been acknowledged.")
+        interaction.responded = True
+        if callback_type == 4 and interaction.channel_id is not None:
+            app = self.applications[interaction.application_id]
+            msg = self.create_message(
+                interaction.channel_id,
+                app.bot_id,
+                (data or {}).get("content", ""),
+                embeds=(data or {}).get("embeds"),
+                flags=int((data or {}).get("flags", 0)),
+                type=MessageType.CHAT_INPUT_COMMAND if interaction.type == 2 else 0,
+                application_id=app.id,
+                interaction={
+                    "id": str(interaction.id),
+                    "type": interaction.type,
+                    "user": payloads.user(self, self.get_user(interaction.user_id)),
+                    "authorizing_integration_owners": {},
+                },
+            )
+            interaction.original_message_id = msg.id
