@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-pytest_plugins = ["tests.fixtures.homeserver", "tests.fixtures.bridge"]
+pytest_plugins = ["tests.fixtures.homeserver", "tests.fixtures.discord", "tests.fixtures.bridge"]
 
 
 @pytest.fixture(scope="session")

@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-import os
 import secrets
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import pytest
 from ruamel.yaml import YAML
 
 from bridge.config import write_example
-
-POSTGRES_URL = os.environ.get(
-    "BRIDGE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
-)
+from tests.fixtures.postgres import fresh_postgres_database
 
 WriteConfig = Callable[..., Path]
 
@@ -61,36 +55,6 @@ def ready_config(write_config: WriteConfig) -> Path:
             "discord.bot_token": "MTIz.fake.token",
         }
     )
-
-
-async def _admin_connection() -> asyncpg.Connection:
-    try:
-        return await asyncpg.connect(POSTGRES_URL, timeout=5)
-    except (OSError, asyncpg.PostgresError) as error:
-        pytest.fail(
-            f"PostgreSQL is needed for these tests and is not reachable at {POSTGRES_URL} "
-            f"(set BRIDGE_TEST_POSTGRES_URL): {error}"
-        )
-
-
-@asynccontextmanager
-async def fresh_postgres_database() -> AsyncIterator[str]:
-    """The URL of a new PostgreSQL database, dropped afterwards."""
-    name = f"bridge_test_{secrets.token_hex(6)}"
-    admin = await _admin_connection()
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    base, _, _ = POSTGRES_URL.rpartition("/")
-    try:
-        yield f"{base}/{name}"
-    finally:
-        admin = await _admin_connection()
-        try:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await admin.close()
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
