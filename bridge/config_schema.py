@@ -186,6 +186,18 @@ RULES: tuple[Rule, ...] = (
         lambda v: v == "" or _is_url(v, ("http", "https")),
     ),
     Rule(
+        "bridge.guilds",
+        "a list of Discord guild IDs (digits)",
+        lambda v: isinstance(v, list) and all(_SNOWFLAKE.match(str(g)) for g in v),
+    ),
+    Rule("bridge.join_rules.space", "public or invite", lambda v: v in ("public", "invite")),
+    Rule(
+        "bridge.join_rules.public_channels",
+        "restricted or public",
+        lambda v: v in ("restricted", "public"),
+    ),
+    Rule("bridge.bridge_voice_channels", "true or false", lambda v: isinstance(v, bool)),
+    Rule(
         "bridge.permissions",
         'a map of "*", a server name or a user ID to one of relay, user, admin',
         _is_permission_map,

@@ -43,7 +43,9 @@ class PortalRow:
 class PuppetRow:
     """A Discord user (or webhook author) and what its Matrix ghost shows."""
 
-    discord_id: int
+    # The {id} of the username template: a user's snowflake in decimal, or for an author
+    # posting through someone else's webhook "w<webhook id>_<hash of the name>".
+    ghost_id: str
     displayname: str | None = None
     avatar_hash: str | None = None
     avatar_mxc: str | None = None

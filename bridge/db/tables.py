@@ -96,7 +96,7 @@ class BridgeTables:
         self.db = db
         self.guilds = Table(db, "guild", GuildRow, ("discord_id",))
         self.portals = Table(db, "portal", PortalRow, ("discord_id",))
-        self.puppets = Table(db, "puppet", PuppetRow, ("discord_id",))
+        self.puppets = Table(db, "puppet", PuppetRow, ("ghost_id",))
         self.matrix_users = Table(db, "matrix_user", MatrixUserRow, ("mxid",))
         self.message_parts = Table(
             db, "message_part", MessagePartRow, ("discord_message_id", "part")

@@ -109,6 +109,18 @@ def test_missing_file_gets_the_example_and_a_message(tmp_path: Path) -> None:
             "bridge.public_address: expected an http:// or https:// URL",
         ),
         ("bridge.permissions", {"*": "superuser"}, "bridge.permissions: expected a map of"),
+        ("bridge.guilds", ["my guild"], "bridge.guilds: expected a list of Discord guild IDs"),
+        ("bridge.join_rules.space", "knock", "bridge.join_rules.space: expected public or invite"),
+        (
+            "bridge.join_rules.public_channels",
+            "invite",
+            "bridge.join_rules.public_channels: expected restricted or public",
+        ),
+        (
+            "bridge.bridge_voice_channels",
+            "no",
+            "bridge.bridge_voice_channels: expected true or false",
+        ),
         ("bridge.permissions", {"not a user": "admin"}, "bridge.permissions: expected a map of"),
         (
             "bridge.limits.import_concurrency",

@@ -109,9 +109,9 @@ async def test_rows_round_trip(database_url: str, tmp_path: Path) -> None:
         assert await tables.portals.get(portal.discord_id) == portal
         assert await tables.portal_by_room("!room:example.org") == portal
 
-        puppet = PuppetRow(42, "Alice", "hash", "mxc://x/y", is_bot=True, name_set=True)
+        puppet = PuppetRow("42", "Alice", "hash", "mxc://x/y", is_bot=True, name_set=True)
         await tables.puppets.upsert(puppet)
-        assert await tables.puppets.get(42) == puppet
+        assert await tables.puppets.get("42") == puppet
 
         user = MatrixUserRow("@alice:example.org", "!mgmt:example.org", 42)
         await tables.matrix_users.upsert(user)

@@ -43,7 +43,7 @@ def upgrade() -> None:
     op.create_index("portal_guild_idx", "portal", ["guild_id"])
     op.create_table(
         "puppet",
-        sa.Column("discord_id", sa.BigInteger, primary_key=True, autoincrement=False),
+        sa.Column("ghost_id", sa.Text, primary_key=True),
         sa.Column("displayname", sa.Text),
         sa.Column("avatar_hash", sa.Text),
         sa.Column("avatar_mxc", sa.Text),
