@@ -1,1 +1,1 @@
-"""Pure converters: Discord and Matrix data in, the other side\x27s data (or a plan) out."""
+"""Pure converters: Discord and Matrix data in, the other side's data (or a plan) out."""

@@ -96,8 +96,9 @@ def guild(emulator: DiscordEmulator, bot: Bot, owner: User) -> Guild:
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def client(emulator: DiscordEmulator, bot: Bot) -> AsyncIterator[discord.Client]:
-    """A discord.py client logged in over REST only (no gateway connection)."""
-    c = discord.Client(intents=discord.Intents.default())
+    """A discord.py client logged in over REST only (no gateway connection). All intents, so
+    that methods discord.py guards with one (``Guild.fetch_members``) can be called."""
+    c = discord.Client(intents=discord.Intents.all())
     await c.login(bot.token)
     yield c
     await c.close()

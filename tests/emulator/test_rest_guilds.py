@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import io
+
 import discord
 import pytest
+from discord import app_commands
 
 from bridge.sandbox.discord import permissions
 from bridge.sandbox.discord.cdn import solid_png
@@ -42,10 +45,13 @@ async def test_members_and_roles(
     alice = store.create_user("alice", global_name="Alice")
     store.add_member(guild.id, alice.id, nick="ally")
     g = await client.fetch_guild(guild.id)
-    members = await client.http.get_members(guild.id, 1000, None)
-    assert {int(m["user"]["id"]) for m in members} == {guild.owner_id, bot.user.id, alice.id}
+    ids = sorted([guild.owner_id, bot.user.id, alice.id])
+    assert sorted([m.id async for m in g.fetch_members(limit=None)]) == ids
+    after_first = {m.id async for m in g.fetch_members(after=discord.Object(ids[0]))}
+    assert after_first == set(ids[1:])
     member = await g.fetch_member(alice.id)
     assert member.nick == "ally"
+    # discord.py has no method for member search: its HTTP client does the request.
     route = discord.http.Route("GET", "/guilds/{guild_id}/members/search", guild_id=guild.id)
     found = await client.http.request(route, params={"query": "al", "limit": 10})
     assert [m["user"]["id"] for m in found] == [str(alice.id)]
@@ -88,6 +94,7 @@ async def test_emoji_and_stickers(
     assert store.guilds[guild.id].emojis[emoji.id].data == png
     assert await emoji.read() == png
     assert [e.id for e in await g.fetch_emojis()] == [emoji.id]
+    # Emoji.edit needs the guild in discord.py's cache (a gateway client); its HTTP call:
     await client.http.edit_custom_emoji(guild.id, emoji.id, payload={"name": "blob2"})
     assert store.guilds[guild.id].emojis[emoji.id].name == "blob2"
     await g.delete_emoji(emoji)
@@ -95,6 +102,14 @@ async def test_emoji_and_stickers(
     sticker = store.create_sticker(guild.id, "wave", png, tags="wave")
     fetched = await g.fetch_sticker(sticker.id)
     assert fetched.name == "wave" and await fetched.read() == png
+    assert [s.id for s in await g.fetch_stickers()] == [sticker.id]
+    made = await g.create_sticker(
+        name="hello", description="says hi", emoji="👋", file=discord.File(io.BytesIO(png), "h.png")
+    )
+    assert store.guilds[guild.id].stickers[made.id].data == png and await made.read() == png
+    await made.edit(name="hello2")
+    assert store.guilds[guild.id].stickers[made.id].name == "hello2"
+    await made.delete()
     assert [s.id for s in await g.fetch_stickers()] == [sticker.id]
 
 
@@ -111,6 +126,32 @@ async def test_unauthorized(emulator: DiscordEmulator) -> None:
     with pytest.raises(discord.LoginFailure):
         await c.login("not-a-token")
     await c.close()
+
+
+async def test_gateway_bot(emulator: DiscordEmulator, client: discord.Client) -> None:
+    shards, url, limits = await client.http.get_bot_gateway()
+    assert (shards, url) == (1, emulator.gateway_url)
+    assert limits["max_concurrency"] == 1 and limits["remaining"] > 0
+
+
+async def test_command_tree_sync(
+    emulator: DiscordEmulator, client: discord.Client, bot: Bot, guild: Guild
+) -> None:
+    tree = app_commands.CommandTree(client)
+
+    @tree.command(description="Link this channel to a Matrix room")
+    @app_commands.describe(room="The room alias")
+    async def bridge(interaction: discord.Interaction, room: str) -> None: ...
+
+    synced = await tree.sync()
+    assert [(c.name, c.options[0].name) for c in synced] == [("bridge", "room")]
+    [stored] = emulator.store.list_commands(bot.application.id)
+    assert stored.id == synced[0].id and stored.options[0]["required"] is True
+    tree.copy_global_to(guild=discord.Object(guild.id))
+    in_guild = await tree.sync(guild=discord.Object(guild.id))
+    assert in_guild[0].guild_id == guild.id
+    fetched = await tree.fetch_commands()
+    assert [c.id for c in fetched] == [stored.id]
 
 
 async def test_commands_overwrite(client: discord.Client, bot: Bot, guild: Guild) -> None:

@@ -129,7 +129,15 @@ async def test_history_paging(
     oldest_first = [m.content async for m in channel.history(limit=5, oldest_first=True)]
     assert oldest_first == ["m0", "m1", "m2", "m3", "m4"]
     around = [m.content async for m in channel.history(limit=3, around=discord.Object(ids[100]))]
-    assert "m100" in around
+    assert around == ["m101", "m100", "m99"]
+    before = [m.content async for m in channel.history(limit=3, before=discord.Object(ids[10]))]
+    assert before == ["m9", "m8", "m7"]
+    after = [m.content async for m in channel.history(limit=3, after=discord.Object(ids[10]))]
+    assert after == ["m11", "m12", "m13"]  # discord.py turns "after" into oldest first
+    # What the API itself returns is newest first, whatever the anchor.
+    for anchor in ("before", "after", "around"):
+        page = await client.http.logs_from(channel.id, 3, **{anchor: ids[10]})
+        assert [int(m["id"]) for m in page] == sorted((int(m["id"]) for m in page), reverse=True)
 
 
 async def test_reactions(
@@ -168,7 +176,14 @@ async def test_pins_make_a_system_message(
     last = [m async for m in channel.history(limit=1)][0]
     assert last.type == discord.MessageType.pins_add
     assert last.reference is not None and last.reference.message_id == msg.id
+    later = await channel.send("pin me too")
+    await later.pin()
+    pins = [p async for p in channel.pins()]
+    assert [p.id for p in pins] == [later.id, msg.id]  # most recently pinned first
+    assert pins[0].pinned_at is not None
+    assert [p.id async for p in channel.pins(before=pins[0].pinned_at)] == [msg.id]
     await msg.unpin()
+    await later.unpin()
     assert [p async for p in channel.pins()] == []
 
 
@@ -182,8 +197,10 @@ async def test_bulk_delete_and_typing(
     events: list[str] = []
     unsubscribe = emulator.store.events.subscribe(lambda e: events.append(e.name))
     await channel.typing()
+    async with channel.typing():
+        pass
     unsubscribe()
-    assert events == ["TYPING_START"]
+    assert events == ["TYPING_START", "TYPING_START"]
 
 
 async def test_threads(emulator: DiscordEmulator, client: discord.Client, guild: Guild) -> None:
@@ -201,11 +218,17 @@ async def test_threads(emulator: DiscordEmulator, client: discord.Client, guild:
     assert created.type == discord.MessageType.thread_created
     await standalone.send("inside")
     assert store.channels[standalone.id].message_count == 1
-    active = await client.http.get_active_threads(guild.id)
-    assert {int(t["id"]) for t in active["threads"]} >= {thread.id, standalone.id}
+    active = await channel.guild.active_threads()
+    assert {t.id for t in active} >= {thread.id, standalone.id}
     await standalone.edit(archived=True)
     archived = [t.id async for t in channel.archived_threads()]
     assert archived == [standalone.id]
+    private = await channel.create_thread(name="secret", type=discord.ChannelType.private_thread)
+    assert store.channels[private.id].type == 12
+    await private.edit(archived=True)
+    assert [t.id async for t in channel.archived_threads(private=True)] == [private.id]
+    assert [t.id async for t in channel.archived_threads(private=True, joined=True)] == [private.id]
+    assert private.id not in {t.id for t in await channel.guild.active_threads()}
     forum = store.create_channel(guild.id, "forum", 15)
     forum_channel = await client.fetch_channel(forum.id)
     assert isinstance(forum_channel, discord.ForumChannel)

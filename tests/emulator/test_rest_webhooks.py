@@ -84,6 +84,9 @@ async def test_manage_webhooks(
     assert [w.id for w in await (await client.fetch_guild(guild.id)).webhooks()] == [hook.id]
     fetched = await client.fetch_webhook(hook.id)
     assert fetched.name == "Bridge" and fetched.token == hook.token
+    by_token = await hook.fetch(prefer_auth=False)  # GET /webhooks/{id}/{token}, no bot auth
+    assert by_token.name == "Bridge" and by_token.channel_id == channel.id
+    assert by_token.user is None  # only an authorised fetch tells who created it
     await fetched.edit(name="Renamed")
     assert emulator.store.webhooks[hook.id].name == "Renamed"
     await fetched.delete()

@@ -117,6 +117,8 @@ def message(
         data["application_id"] = str(msg.application_id)
     if msg.nonce is not None:
         data["nonce"] = msg.nonce
+    if msg.interaction is not None:
+        data["interaction_metadata"] = dict(msg.interaction)
     if msg.sticker_ids:
         guild = store.guilds.get(msg.guild_id) if msg.guild_id else None
         stickers = [guild.stickers[s] for s in msg.sticker_ids if guild and s in guild.stickers]

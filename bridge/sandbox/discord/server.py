@@ -130,8 +130,8 @@ class DiscordEmulator:
         response = await handler(request)
         if self.recorders and isinstance(response, web.Response):
             body = None
-            if response.body and response.content_type == "application/json":
-                body = json.loads(response.body)  # type: ignore[arg-type]
+            if isinstance(response.body, bytes) and response.content_type == "application/json":
+                body = json.loads(response.body)
             record = RecordedResponse(
                 request.method, self._template(request), response.status, body
             )

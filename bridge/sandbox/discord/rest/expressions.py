@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from aiohttp import BodyPartReader, web
 
 from .. import errors, payloads
 from .. import permissions as perms
-from .common import bot_of, json_response, no_content, read_json, require, store_of
+from .common import (
+    bot_of,
+    json_response,
+    no_content,
+    read_json,
+    require,
+    snowflake_param,
+    store_of,
+)
 from .guilds import _guild_id
 from .users import decode_image
 
@@ -26,6 +35,14 @@ def add_routes(router: web.UrlDispatcher) -> None:
     router.add_delete("/guilds/{guild_id}/stickers/{sticker_id}", delete_sticker)
 
 
+def _emoji_id(request: web.Request) -> int:
+    return snowflake_param(request, "emoji_id", errors.UNKNOWN_EMOJI)
+
+
+def _sticker_id(request: web.Request) -> int:
+    return snowflake_param(request, "sticker_id", errors.UNKNOWN_STICKER)
+
+
 async def list_emojis(request: web.Request) -> web.Response:
     store = store_of(request)
     guild = store.get_guild(_guild_id(request))
@@ -34,7 +51,7 @@ async def list_emojis(request: web.Request) -> web.Response:
 
 async def get_emoji(request: web.Request) -> web.Response:
     store = store_of(request)
-    emoji = store.get_emoji(_guild_id(request), request.match_info["emoji_id"])  # type: ignore[arg-type]
+    emoji = store.get_emoji(_guild_id(request), _emoji_id(request))
     return json_response(payloads.emoji(store, emoji, with_user=True))
 
 
@@ -67,19 +84,19 @@ async def patch_emoji(request: web.Request) -> web.Response:
     store, guild_id = store_of(request), _guild_id(request)
     require(request, None, perms.MANAGE_GUILD_EXPRESSIONS, guild_id)
     body = await read_json(request)
-    fields = {}
+    fields: dict[str, Any] = {}
     if "name" in body:
         fields["name"] = _check_name(body["name"])
     if "roles" in body:
         fields["roles"] = [int(r) for r in body["roles"] or []]
-    emoji = store.update_emoji(guild_id, request.match_info["emoji_id"], **fields)  # type: ignore[arg-type]
+    emoji = store.update_emoji(guild_id, _emoji_id(request), **fields)
     return json_response(payloads.emoji(store, emoji, with_user=True))
 
 
 async def delete_emoji(request: web.Request) -> web.Response:
     store, guild_id = store_of(request), _guild_id(request)
     require(request, None, perms.MANAGE_GUILD_EXPRESSIONS, guild_id)
-    store.delete_emoji(guild_id, request.match_info["emoji_id"])  # type: ignore[arg-type]
+    store.delete_emoji(guild_id, _emoji_id(request))
     return no_content()
 
 
@@ -93,7 +110,7 @@ async def list_stickers(request: web.Request) -> web.Response:
 
 async def get_sticker(request: web.Request) -> web.Response:
     store = store_of(request)
-    sticker = store.get_sticker(_guild_id(request), request.match_info["sticker_id"])  # type: ignore[arg-type]
+    sticker = store.get_sticker(_guild_id(request), _sticker_id(request))
     return json_response(payloads.sticker(store, sticker, with_user=True))
 
 
@@ -130,12 +147,12 @@ async def patch_sticker(request: web.Request) -> web.Response:
     require(request, None, perms.MANAGE_GUILD_EXPRESSIONS, guild_id)
     body = await read_json(request)
     fields = {k: body[k] for k in ("name", "tags", "description") if k in body}
-    sticker = store.update_sticker(guild_id, request.match_info["sticker_id"], **fields)  # type: ignore[arg-type]
+    sticker = store.update_sticker(guild_id, _sticker_id(request), **fields)
     return json_response(payloads.sticker(store, sticker, with_user=True))
 
 
 async def delete_sticker(request: web.Request) -> web.Response:
     store, guild_id = store_of(request), _guild_id(request)
     require(request, None, perms.MANAGE_GUILD_EXPRESSIONS, guild_id)
-    store.delete_sticker(guild_id, request.match_info["sticker_id"])  # type: ignore[arg-type]
+    store.delete_sticker(guild_id, _sticker_id(request))
     return no_content()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiohttp import web
 
 from .. import errors, payloads
@@ -125,7 +127,7 @@ async def reorder_channels(request: web.Request) -> web.Response:
         channel = store.get_channel(int(change["id"]))
         if channel.guild_id != guild_id:
             raise errors.not_found(errors.UNKNOWN_CHANNEL)
-        fields = {}
+        fields: dict[str, Any] = {}
         if change.get("position") is not None:
             fields["position"] = int(change["position"])
         if "parent_id" in change:

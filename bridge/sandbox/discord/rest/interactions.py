@@ -7,6 +7,7 @@ from typing import Any
 from aiohttp import web
 
 from .. import errors
+from ..payloads_messages import message as message_payload
 from ..store import ApplicationCommand
 from .common import bot_of, json_response, no_content, read_json_list, read_payload, store_of
 
@@ -35,6 +36,8 @@ def command_payload(cmd: ApplicationCommand) -> dict[str, Any]:
     }
     if cmd.guild_id is not None:
         data["guild_id"] = str(cmd.guild_id)
+    if data.get("integration_types") is None:  # sent as null by discord.py: Discord's default
+        data["integration_types"] = [0]
     for key in ("name_localizations", "description_localizations"):
         if data.get(key) is None:
             data.pop(key, None)
@@ -80,11 +83,35 @@ async def overwrite_guild(request: web.Request) -> web.Response:
 
 
 async def callback(request: web.Request) -> web.Response:
-    """Types: 1 pong, 4 message, 5 deferred message, 6 deferred update, 7 update message."""
+    """Types: 1 pong, 4 message, 5 deferred message, 6 deferred update, 7 update message.
+
+    ``?with_response=true`` (what discord.py sends) answers 200 with the interaction callback
+    object instead of 204."""
     store = store_of(request)
+    raw_id = request.match_info["interaction_id"]
     interaction = store.get_interaction(
-        request.match_info["interaction_id"], request.match_info["interaction_token"]
-    )  # type: ignore[arg-type]
-    body, _files = await read_payload(request)
-    store.respond_to_interaction(interaction, int(body.get("type", 0)), body.get("data"))
-    return no_content()
+        int(raw_id) if raw_id.isdigit() else -1, request.match_info["interaction_token"]
+    )
+    body, files = await read_payload(request)
+    callback_type = int(body.get("type", 0))
+    msg = store.respond_to_interaction(interaction, callback_type, body.get("data"), files)
+    if request.query.get("with_response", "false").lower() not in ("true", "1"):
+        return no_content()
+    response: dict[str, Any] = {
+        "id": str(interaction.id),
+        "type": interaction.type,
+        "response_message_loading": callback_type == 5,
+        "response_message_ephemeral": bool(msg is not None and msg.flags & 64),
+    }
+    if msg is not None:
+        response["response_message_id"] = str(msg.id)
+    for key in ("channel_id", "guild_id"):
+        if getattr(interaction, key) is not None:
+            response[key] = str(getattr(interaction, key))
+    data: dict[str, Any] = {"interaction": response}
+    if msg is not None and callback_type == 4:
+        data["resource"] = {
+            "type": 4,
+            "message": message_payload(store, msg, viewer_id=msg.author_id),
+        }
+    return json_response(data)

@@ -20,6 +20,7 @@ from .common import (
     read_json,
     read_payload,
     require,
+    snowflake_param,
     store_of,
 )
 
@@ -37,9 +38,10 @@ def add_routes(router: web.UrlDispatcher) -> None:
 
 def message_of(request: web.Request) -> Message:
     store = store_of(request)
+    channel_id = snowflake_param(request, "channel_id", errors.UNKNOWN_CHANNEL)
     return store.get_message(
-        int(request.match_info["channel_id"]), request.match_info["message_id"]
-    )  # type: ignore[arg-type]
+        channel_id, snowflake_param(request, "message_id", errors.UNKNOWN_MESSAGE)
+    )
 
 
 def validate_body(body: dict[str, Any], files: list[Attachment], *, creating: bool = True) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from urllib.parse import unquote
 
 from aiohttp import web
@@ -85,15 +86,27 @@ async def list_users(request: web.Request) -> web.Response:
     return json_response([payloads.user(store, store.users[u]) for u in ids if u in store.users])
 
 
+def _timestamp_query(request: web.Request, name: str) -> datetime | None:
+    """An ISO 8601 query parameter (naive ones are UTC); a bad one is 400 Invalid Form Body."""
+    raw = request.query.get(name)
+    if not raw:
+        return None
+    try:
+        value = datetime.fromisoformat(raw)
+    except ValueError:
+        raise errors.field_error(name, "DATE_TIME_TYPE_INVALID", "Invalid datetime.") from None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
 async def list_pins(request: web.Request) -> web.Response:
     """``GET /channels/{id}/messages/pins``: ``{"items": [{"pinned_at", "message"}], "has_more"}``."""
     store = store_of(request)
     channel = channel_of(request, perms.READ_MESSAGE_HISTORY)
     limit = int_query(request, "limit", 50, lo=1, hi=50) or 50
-    before = request.query.get("before")
+    before = _timestamp_query(request, "before")
     pinned = store.pinned_messages(channel.id)
-    if before:
-        pinned = [m for m in pinned if iso(store.pin_times[m.id]) < before]  # type: ignore[operator]
+    if before is not None:
+        pinned = [m for m in pinned if store.pin_times[m.id] < before]
     viewer = bot_of(request).id
     items = [
         {

@@ -14,8 +14,17 @@ from .. import errors, payloads
 from .. import permissions as perms
 from ..payloads_messages import message as message_payload
 from ..store import Interaction, Message, Store, Webhook
+from ..store.interactions import LOADING
 from .channels import channel_of
-from .common import bot_of, json_response, no_content, read_json, read_payload, store_of
+from .common import (
+    bot_of,
+    json_response,
+    no_content,
+    read_json,
+    read_payload,
+    snowflake_param,
+    store_of,
+)
 from .messages import keep_attachments, validate_body
 from .users import decode_image
 
@@ -77,7 +86,7 @@ def _hook(request: web.Request) -> Webhook:
     """The webhook of the route; without a token in the path, the bot needs MANAGE_WEBHOOKS."""
     store = store_of(request)
     token = request.match_info.get("webhook_token")
-    hook = store.get_webhook(request.match_info["webhook_id"], token)  # type: ignore[arg-type]
+    hook = store.get_webhook(snowflake_param(request, "webhook_id", errors.UNKNOWN_WEBHOOK), token)
     if token is None:
         bot = bot_of(request)
         if not perms.has(
@@ -87,9 +96,16 @@ def _hook(request: web.Request) -> Webhook:
     return hook
 
 
+def _webhook_response(request: web.Request, hook: Webhook) -> web.Response:
+    """The webhook; through the token routes (no bot authorisation) without its ``user``."""
+    data = payloads.webhook(store_of(request), hook)
+    if "webhook_token" in request.match_info:
+        data.pop("user", None)
+    return json_response(data)
+
+
 async def get_webhook(request: web.Request) -> web.Response:
-    hook = _hook(request)
-    return json_response(payloads.webhook(store_of(request), hook))
+    return _webhook_response(request, _hook(request))
 
 
 async def patch_webhook(request: web.Request) -> web.Response:
@@ -102,8 +118,7 @@ async def patch_webhook(request: web.Request) -> web.Response:
         fields["avatar"] = decode_image(body["avatar"])
     if body.get("channel_id") and "webhook_token" not in request.match_info:
         fields["channel_id"] = int(body["channel_id"])
-    hook = store.update_webhook(hook.id, **fields)
-    return json_response(payloads.webhook(store, hook))
+    return _webhook_response(request, store.update_webhook(hook.id, **fields))
 
 
 async def delete_webhook(request: web.Request) -> web.Response:
@@ -120,7 +135,7 @@ def _target(request: web.Request) -> Webhook | Interaction:
         interaction = store.interaction_by_token(int(webhook_id), token)
         if interaction is not None:
             return interaction
-    return store.get_webhook(webhook_id, token)  # type: ignore[arg-type]
+    return store.get_webhook(int(webhook_id) if webhook_id.isdigit() else -1, token)
 
 
 def _thread_channel(store: Store, hook: Webhook, request: web.Request) -> int:
@@ -140,14 +155,14 @@ async def execute(request: web.Request) -> web.Response:
     validate_body(body, files)
     if len(files) > 10:
         raise errors.field_error("files", "BASE_TYPE_MAX_LENGTH", "Must be 10 or fewer in length.")
-    common = dict(
-        attachments=files,
-        embeds=body.get("embeds"),
-        components=body.get("components"),
-        allowed_mentions=body.get("allowed_mentions"),
-        tts=bool(body.get("tts", False)),
-        flags=int(body.get("flags") or 0),
-    )
+    common: dict[str, Any] = {
+        "attachments": files,
+        "embeds": body.get("embeds"),
+        "components": body.get("components"),
+        "allowed_mentions": body.get("allowed_mentions"),
+        "tts": bool(body.get("tts", False)),
+        "flags": int(body.get("flags") or 0),
+    }
     if isinstance(target, Interaction):
         app = store.applications[target.application_id]
         if target.channel_id is None:
@@ -158,7 +173,7 @@ async def execute(request: web.Request) -> web.Response:
             body.get("content") or "",
             application_id=app.id,
             webhook_id=None,
-            **common,  # type: ignore[arg-type]
+            **common,
         )
         return json_response(message_payload(store, msg))
     hook = target
@@ -181,7 +196,7 @@ async def execute(request: web.Request) -> web.Response:
         webhook_name=username,
         webhook_avatar_url=body.get("avatar_url"),
         application_id=hook.application_id,
-        **common,  # type: ignore[arg-type]
+        **common,
     )
     if request.query.get("wait", "false").lower() not in ("true", "1"):
         return no_content()
@@ -201,7 +216,7 @@ def _webhook_message(request: web.Request) -> Message:
     if raw is None:
         raise errors.not_found(errors.UNKNOWN_MESSAGE)
     channel_id = _thread_channel(store, target, request)
-    msg = store.get_message(channel_id, raw)  # type: ignore[arg-type]
+    msg = store.get_message(channel_id, int(raw) if raw.isdigit() else -1)
     if msg.webhook_id != target.id:
         raise errors.not_found(errors.UNKNOWN_MESSAGE)
     return msg
@@ -222,6 +237,8 @@ async def edit_message(request: web.Request) -> web.Response:
             fields[key] = body[key] if body[key] is not None else ([] if key != "content" else "")
     if "attachments" in body or files:
         fields["attachments"] = keep_attachments(msg, body, files)
+    if msg.flags & LOADING:  # the reply to a deferred interaction is loading until edited
+        fields["flags"] = msg.flags & ~LOADING
     msg = store.edit_message(
         msg.channel_id, msg.id, allowed_mentions=body.get("allowed_mentions"), **fields
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -251,8 +252,8 @@ class ChannelsMixin(MessagesMixin):
     def _emit_thread_members(
         self,
         thread: Channel,
-        added: list[dict[str, Any]] = (),
-        removed: list[int] = (),  # type: ignore[assignment]
+        added: Sequence[dict[str, Any]] = (),
+        removed: Sequence[int] = (),
     ) -> None:
         data: dict[str, Any] = {
             "id": str(thread.id),
@@ -287,9 +288,9 @@ class ChannelsMixin(MessagesMixin):
             for c in self.channels.values()
             if c.parent_id == parent.id and c.thread and c.thread.archived and c.type in wanted
         ]
-        found.sort(key=lambda c: c.thread.archive_timestamp or utcnow(), reverse=True)  # type: ignore[union-attr]
+        found.sort(key=_archived_at, reverse=True)
         if before is not None:
-            found = [c for c in found if (c.thread.archive_timestamp or before) < before]  # type: ignore[union-attr]
+            found = [c for c in found if _archived_at(c) < before]
         return found[:limit], len(found) > limit
 
     # ---- webhooks ------------------------------------------------------------------------
@@ -356,3 +357,9 @@ def _overwrite(o: dict[str, Any]) -> dict[str, Any]:
         "allow": str(o.get("allow", 0)),
         "deny": str(o.get("deny", 0)),
     }
+
+
+def _archived_at(thread: Channel) -> datetime:
+    """When a thread was archived (now if it has no timestamp, e.g. seeded archived)."""
+    meta = thread.thread
+    return (meta.archive_timestamp if meta else None) or utcnow()

@@ -7,8 +7,9 @@ from typing import Any
 
 from .. import errors, payloads
 from .guilds import GuildsMixin
-from .models import ApplicationCommand, Interaction, MessageType
+from .models import ApplicationCommand, Attachment, Interaction, Message, MessageType
 
+LOADING = 1 << 7  # message flag: the bot is "thinking" (a deferred interaction response)
 _COMMAND_FIELDS = ("id", "application_id", "name", "guild_id", "description", "type", "options")
 
 
@@ -131,27 +132,41 @@ class InteractionsMixin(GuildsMixin):
         return None
 
     def respond_to_interaction(
-        self, interaction: Interaction, callback_type: int, data: dict[str, Any] | None
-    ) -> None:
-        """Handle a callback: type 4 posts the reply (a type 20 message by the bot); 5 defers."""
+        self,
+        interaction: Interaction,
+        callback_type: int,
+        data: dict[str, Any] | None,
+        attachments: list[Attachment] | None = None,
+    ) -> Message | None:
+        """Handle a callback: type 4 posts the reply (a message by the bot, type 20 for a slash
+        command); type 5 (defer) posts it empty and loading, to be edited as ``@original``.
+        Returns the posted message, if any."""
         if interaction.responded:
             raise errors.bad_request(40060, "Interaction has already been acknowledged.")
         interaction.responded = True
-        if callback_type == 4 and interaction.channel_id is not None:
-            app = self.applications[interaction.application_id]
-            msg = self.create_message(
-                interaction.channel_id,
-                app.bot_id,
-                (data or {}).get("content", ""),
-                embeds=(data or {}).get("embeds"),
-                flags=int((data or {}).get("flags", 0)),
-                type=MessageType.CHAT_INPUT_COMMAND if interaction.type == 2 else 0,
-                application_id=app.id,
-                interaction={
-                    "id": str(interaction.id),
-                    "type": interaction.type,
-                    "user": payloads.user(self, self.get_user(interaction.user_id)),
-                    "authorizing_integration_owners": {},
-                },
-            )
-            interaction.original_message_id = msg.id
+        if callback_type not in (4, 5) or interaction.channel_id is None:
+            return None
+        data = data or {}
+        flags = int(data.get("flags") or 0)
+        if callback_type == 5:
+            data, attachments, flags = {}, None, flags | LOADING
+        app = self.applications[interaction.application_id]
+        msg = self.create_message(
+            interaction.channel_id,
+            app.bot_id,
+            data.get("content") or "",
+            attachments=attachments,
+            embeds=data.get("embeds"),
+            components=data.get("components"),
+            flags=flags,
+            type=MessageType.CHAT_INPUT_COMMAND if interaction.type == 2 else MessageType.DEFAULT,
+            application_id=app.id,
+            interaction={
+                "id": str(interaction.id),
+                "type": interaction.type,
+                "user": payloads.user(self, self.get_user(interaction.user_id)),
+                "authorizing_integration_owners": {},
+            },
+        )
+        interaction.original_message_id = msg.id
+        return msg

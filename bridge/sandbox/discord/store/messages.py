@@ -114,10 +114,13 @@ class MessagesMixin(ReactionsMixin):
         mentions = [
             u for u in users if u in self.users and ("users" in parse or u in allowed_users)
         ]
-        if msg.type == MessageType.REPLY and (
-            allowed is None or allowed.get("replied_user", False)
+        replied_to = (msg.message_reference or {}).get("message_id")
+        if (
+            msg.type == MessageType.REPLY
+            and replied_to is not None
+            and (allowed is None or allowed.get("replied_user", False))
         ):
-            ref = self.messages.get(int(msg.message_reference["message_id"]))  # type: ignore[index]
+            ref = self.messages.get(int(replied_to))
             if ref is not None and ref.webhook_id is None:
                 mentions.append(ref.author_id)
         msg.mentions = list(dict.fromkeys(mentions))
