@@ -175,6 +175,7 @@ RULES: tuple[Rule, ...] = (
         "a template using only {name}, {username} and {id}",
         _is_displayname_template,
     ),
+    Rule("bridge.bot_suffix", 'a text, or "" for none', lambda v: isinstance(v, str)),
     Rule(
         "bridge.alias_template",
         "an alias localpart template containing {id} once, e.g. discord_{id}",

@@ -4,7 +4,12 @@ from pathlib import Path
 
 import pytest
 
-pytest_plugins = ["tests.fixtures.homeserver", "tests.fixtures.discord", "tests.fixtures.bridge"]
+pytest_plugins = [
+    "tests.fixtures.homeserver",
+    "tests.fixtures.discord",
+    "tests.fixtures.bridge",
+    "tests.fixtures.inprocess",
+]
 
 
 @pytest.fixture(scope="session")
