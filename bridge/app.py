@@ -11,6 +11,7 @@ from mautrix.errors import MatrixRequestError
 from mautrix.types import EventType, Membership, MemberStateEventContent, StateEvent
 
 from .config import Config
+from .convert.d2m.room_state import BridgeContext
 from .db.connect import OpenDatabase, open_database
 from .db.url import resolve_database_url
 from .discord.client import (
@@ -19,9 +20,13 @@ from .discord.client import (
     point_discord_py_at,
     start_discord,
 )
+from .discord.dispatcher import DiscordDispatcher
 from .matrix.appservice import BridgeAppService
 from .matrix.checks import check_homeserver
+from .matrix.media import MediaRepo, allowed_media_hosts
 from .permissions import Level, permission_level
+from .portal.guild_sync import GuildBridge, GuildNotFound
+from .puppet.puppets import Puppets
 
 log = logging.getLogger("bridge")
 
@@ -35,6 +40,9 @@ class Bridge:
         self.appservice: BridgeAppService | None = None
         self.discord = BridgeDiscordClient()
         self._gateway_task: asyncio.Task | None = None
+        self.media: MediaRepo | None = None
+        self.puppets: Puppets | None = None
+        self.guilds: GuildBridge | None = None
 
     async def start(self) -> None:
         config = self.config
@@ -56,11 +64,58 @@ class Bridge:
         await bot.ensure_registered()
         await self._sync_bot_profile()
         self.appservice.ready = True
+        self._build_parts()
         point_discord_py_at(
             config["discord.api_url"], config["discord.gateway_url"], config["discord.cdn_url"]
         )
         self._gateway_task = await start_discord(self.discord, config["discord.bot_token"])
+        await self._bridge_guilds()
         log.info("Bridge started as %s", bot.mxid)
+
+    def _build_parts(self) -> None:
+        """The parts between Discord and Matrix, wired before Discord can send anything."""
+        assert self.appservice is not None and self.database is not None
+        config, tables = self.config, self.database.tables
+        self.media = MediaRepo(
+            tables, allowed_media_hosts(config), config["bridge.limits.max_file_size"]
+        )
+        self.puppets = Puppets(
+            self.appservice,
+            tables,
+            self.media,
+            username_template=config["bridge.username_template"],
+            displayname_template=config["bridge.displayname_template"],
+            bot_suffix=config["bridge.bot_suffix"],
+            domain=config["homeserver.domain"],
+        )
+        context = BridgeContext(
+            bot_mxid=self.appservice.bot_mxid,
+            domain=config["homeserver.domain"],
+            appservice_id=config["appservice.id"],
+            username_template=config["bridge.username_template"],
+            alias_template=config["bridge.alias_template"],
+            space_join_rule=config["bridge.join_rules.space"],
+            public_channel_join_rule=config["bridge.join_rules.public_channels"],
+            bridge_voice_channels=config["bridge.bridge_voice_channels"],
+        )
+        self.guilds = GuildBridge(
+            context, self.appservice.intent, tables, self.media, self.puppets, self.discord
+        )
+        self.appservice.raw_event_listeners.append(self.guilds.state.observe)
+        DiscordDispatcher(self.discord, self.guilds, self.puppets)
+
+    async def _bridge_guilds(self) -> None:
+        """Guilds bridged before (catching up with what changed) and those in the config."""
+        assert self.guilds is not None
+        wanted = await self.guilds.bridged_guild_ids()
+        wanted += [int(g) for g in self.config["bridge.guilds"] if int(g) not in wanted]
+        for guild_id in wanted:
+            try:
+                result = await self.guilds.bridge_guild(guild_id)
+            except GuildNotFound as error:
+                log.error("%s: check bridge.guilds and the bot's invite", error)
+                continue
+            log.info("Guild %s is bridged as the space %s", guild_id, result.space_room_id)
 
     async def _sync_bot_profile(self) -> None:
         assert self.appservice is not None
@@ -104,6 +159,10 @@ class Bridge:
             self._gateway_task.cancel()
             with suppress(asyncio.CancelledError, Exception):
                 await self._gateway_task
+        if self.guilds:
+            await self.guilds.wait_idle()
+        if self.media:
+            await self.media.close()
         if self.appservice:
             await self.appservice.stop()
         if self.database:

@@ -9,6 +9,7 @@ pytest_plugins = [
     "tests.fixtures.discord",
     "tests.fixtures.bridge",
     "tests.fixtures.inprocess",
+    "tests.fixtures.community",
 ]
 
 

@@ -36,6 +36,7 @@ def bridge_intents() -> discord.Intents:
     intents = discord.Intents.none()
     intents.guilds = True
     intents.members = True
+    intents.moderation = True  # bans
     intents.emojis_and_stickers = True
     intents.webhooks = True
     intents.guild_messages = True

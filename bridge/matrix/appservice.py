@@ -71,6 +71,9 @@ class BridgeAppService(AppService):
             default_http_retry_count=4,
         )
         self.tables = database.tables
+        # Called with each event as the homeserver sent it, before mautrix parses it (parsing
+        # adds defaults, e.g. "suggested": false, that would make state look different).
+        self.raw_event_listeners: list[Callable[[dict[str, Any]], None]] = []
 
     async def start(self, host: str = "127.0.0.1", port: int = 8080) -> None:
         # mautrix's state cache keeps its own mx_* tables, outside Alembic's schema.
@@ -84,6 +87,9 @@ class BridgeAppService(AppService):
         if await self.tables.handled_transactions.get(txn_id):
             log.debug("Transaction %s was handled before a restart; skipping it", txn_id)
             return {}
+        for raw_event in kwargs.get("events") or []:
+            for listener in self.raw_event_listeners:
+                listener(raw_event)
         output = await super().handle_transaction(txn_id, **kwargs)
         await self.tables.mark_transaction_handled(txn_id, int(time.time() * 1000))
         return output

@@ -74,6 +74,13 @@ class Control:
     async def add_member(self, guild_id: int | str, user_id: int | str, **fields: Any) -> Any:
         return await self.request("PUT", f"/guilds/{guild_id}/members/{user_id}", fields)
 
+    async def ban(self, guild_id: int | str, user_id: int | str, **fields: Any) -> Any:
+        """Ban as an admin (``reason``, ``delete_message_seconds``); the ban object."""
+        return await self.request("PUT", f"/guilds/{guild_id}/bans/{user_id}", fields)
+
+    async def unban(self, guild_id: int | str, user_id: int | str) -> Any:
+        return await self.request("DELETE", f"/guilds/{guild_id}/bans/{user_id}")
+
     async def create_channel(self, guild_id: int | str, name: str, **fields: Any) -> Any:
         return await self.request("POST", f"/guilds/{guild_id}/channels", {"name": name, **fields})
 

@@ -127,6 +127,33 @@ async def remove_member(request: web.Request) -> web.Response:
 
 
 @control_handler
+async def ban_member(request: web.Request) -> web.Response:
+    """Ban as an admin: GUILD_MEMBER_REMOVE (if a member), GUILD_BAN_ADD, message deletions."""
+    data, store = await body(request), store_of(request)
+    ban = store.ban_member(
+        path_id(request, "guild_id"),
+        path_id(request, "user_id"),
+        reason=data.get("reason"),
+        delete_message_seconds=int(data.get("delete_message_seconds", 0)),
+    )
+    return ok({"user": payloads.user(store, store.get_user(ban.user_id)), "reason": ban.reason})
+
+
+@control_handler
+async def unban_member(request: web.Request) -> web.Response:
+    store_of(request).unban_member(path_id(request, "guild_id"), path_id(request, "user_id"))
+    return ok()
+
+
+@control_handler
+async def list_bans(request: web.Request) -> web.Response:
+    store = store_of(request)
+    bans = store.bans(path_id(request, "guild_id"), limit=None)
+    users = [payloads.user(store, store.users[b.user_id]) for b in bans]
+    return ok([{"user": u, "reason": b.reason} for u, b in zip(users, bans, strict=True)])
+
+
+@control_handler
 async def create_role(request: web.Request) -> web.Response:
     data, store = await body(request), store_of(request)
     role = store.create_role(
@@ -254,6 +281,10 @@ ENTITY_ROUTES: list[Route] = [
     ("PUT", "/guilds/{guild_id}/members/{user_id}", add_member),
     ("PATCH", "/guilds/{guild_id}/members/{user_id}", update_member),
     ("DELETE", "/guilds/{guild_id}/members/{user_id}", remove_member),
+    ("GET", "/guilds/{guild_id}/bans", list_bans),
+    ("PUT", "/guilds/{guild_id}/bans/{user_id}", ban_member),
+    ("POST", "/guilds/{guild_id}/bans/{user_id}", ban_member),
+    ("DELETE", "/guilds/{guild_id}/bans/{user_id}", unban_member),
     ("POST", "/guilds/{guild_id}/channels", create_channel),
     ("POST", "/guilds/{guild_id}/roles", create_role),
     ("PATCH", "/guilds/{guild_id}/roles/{role_id}", update_role),

@@ -35,6 +35,7 @@ UNKNOWN_TOKEN = (10012, "Unknown Token")
 UNKNOWN_USER = (10013, "Unknown User")
 UNKNOWN_EMOJI = (10014, "Unknown Emoji")
 UNKNOWN_WEBHOOK = (10015, "Unknown Webhook")
+UNKNOWN_BAN = (10026, "Unknown Ban")
 UNKNOWN_INTERACTION = (10062, "Unknown interaction")
 UNKNOWN_STICKER = (10060, "Unknown Sticker")
 

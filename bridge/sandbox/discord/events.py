@@ -42,13 +42,16 @@ class GatewayEvent:
     """One dispatch (op 0) as it will be sent: ``t`` is ``name``, ``d`` is ``data``.
 
     ``guild_id`` limits delivery to sessions whose bot is in that guild (``None``: every
-    session); ``intent`` is the intent a session needs to receive it (``None``: always sent).
+    session); ``intent`` is the intent a session needs to receive it (``None``: always sent);
+    ``permissions``, if set, are permission bits of which the session's bot needs at least one in
+    ``guild_id`` (GUILD_BAN_ADD: BAN_MEMBERS or VIEW_AUDIT_LOG).
     """
 
     name: str
     data: dict[str, Any]
     guild_id: int | None = None
     intent: Intents | None = None
+    permissions: int | None = None
 
 
 Listener = Callable[[GatewayEvent], None]
@@ -72,7 +75,8 @@ class EventBus:
         *,
         guild_id: int | None = None,
         intent: Intents | None = None,
+        permissions: int | None = None,
     ) -> None:
-        event = GatewayEvent(name, data, guild_id, intent)
+        event = GatewayEvent(name, data, guild_id, intent, permissions)
         for listener in list(self._listeners):
             listener(event)

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import WSMsgType, web
 
+from . import permissions as perms
 from .appkeys import EMULATOR
 from .events import PRIVILEGED_INTENTS, Intents
 from .gateway_session import (
@@ -78,6 +79,10 @@ def get_hub(app: web.Application) -> GatewayHub:
         if hub.guild_create_builder is None:
             hub.guild_create_builder = lambda session, guild_id: guild_create_for_session(
                 store, guild_id, session.intents, session.bot_id, session.large_threshold
+            )
+        if hub.permissions_of is None:
+            hub.permissions_of = lambda bot_id, guild_id: perms.guild_permissions(
+                store, guild_id, bot_id
             )
     return hub
 

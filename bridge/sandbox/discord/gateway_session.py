@@ -192,6 +192,8 @@ class GatewaySession:
 
 #: Builds the GUILD_CREATE a session gets when its bot joins a guild.
 GuildCreateBuilder = Callable[[GatewaySession, int], dict[str, Any]]
+#: A bot's permissions in a guild: ``(bot_id, guild_id) -> bits``.
+PermissionsOf = Callable[[int, int], int]
 
 
 def _member_user_id(data: dict[str, Any]) -> int | None:
@@ -219,6 +221,7 @@ class GatewayHub:
         self.connections: set[Connection] = set()
         # Set by the gateway: GUILD_CREATE data depends on the store and the session's intents.
         self.guild_create_builder: GuildCreateBuilder | None = None
+        self.permissions_of: PermissionsOf | None = None  # set by the gateway, as above
         self._unsubscribe: Callable[[], None] | None = None
         self.identify_count = 0
         self.resume_count = 0
@@ -242,8 +245,16 @@ class GatewayHub:
         for session in list(self.sessions.values()):
             if user_id == session.bot_id and event.guild_id is not None:
                 self._bot_membership_changed(session, event)
-            else:
+            elif self._permitted(session, event):
                 session.deliver(event)
+
+    def _permitted(self, session: GatewaySession, event: GatewayEvent) -> bool:
+        """False if the event needs a permission the session's bot lacks in its guild."""
+        if event.permissions is None or event.guild_id is None or self.permissions_of is None:
+            return True
+        if event.guild_id not in session.guild_ids:
+            return False
+        return bool(self.permissions_of(session.bot_id, event.guild_id) & event.permissions)
 
     def _bot_membership_changed(self, session: GatewaySession, event: GatewayEvent) -> None:
         """The bot itself joined (→ GUILD_CREATE) or left (→ GUILD_DELETE) a guild."""

@@ -14,6 +14,7 @@ ADMINISTRATOR = 1 << 3
 MANAGE_CHANNELS = 1 << 4
 MANAGE_GUILD = 1 << 5
 ADD_REACTIONS = 1 << 6
+VIEW_AUDIT_LOG = 1 << 7
 VIEW_CHANNEL = 1 << 10
 SEND_MESSAGES = 1 << 11
 MANAGE_MESSAGES = 1 << 13
@@ -105,3 +106,25 @@ def channel_permissions(store: Store, channel_id: int, user_id: int) -> int:
 
 def has(perms: int, needed: int) -> bool:
     return perms & needed == needed
+
+
+def top_role_position(store: Store, guild_id: int, user_id: int) -> int:
+    """Position of a member's highest role (0, @everyone's, for none)."""
+    guild = store.get_guild(guild_id)
+    member = guild.members.get(user_id)
+    roles = [guild.roles[r] for r in (member.roles if member else []) if r in guild.roles]
+    return max((r.position for r in roles), default=0)
+
+
+def can_moderate(store: Store, guild_id: int, actor_id: int, target_id: int) -> bool:
+    """Whether ``actor_id`` may kick or ban ``target_id`` by the role hierarchy: nobody may
+    act on the owner; the owner may act on anyone else; otherwise the actor's highest role must
+    be above the target's (a non-member target is always below)."""
+    guild = store.get_guild(guild_id)
+    if target_id == guild.owner_id:
+        return False
+    if actor_id == guild.owner_id or target_id not in guild.members:
+        return True
+    return top_role_position(store, guild_id, actor_id) > top_role_position(
+        store, guild_id, target_id
+    )

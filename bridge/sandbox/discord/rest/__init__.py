@@ -7,6 +7,7 @@ matched with its schema by the route it came from.
 from aiohttp import web
 
 from . import (
+    bans,
     channels,
     expressions,
     guilds,
@@ -25,6 +26,7 @@ def add_rest_routes(app: web.Application) -> None:
         users,
         guilds,
         members,
+        bans,
         expressions,
         channels,
         reactions,  # before messages: /messages/pins is not /messages/{message_id}

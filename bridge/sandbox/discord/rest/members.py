@@ -1,4 +1,4 @@
-"""Guild members and roles."""
+"""Guild members and roles (kicks are with bans, in :mod:`.bans`)."""
 
 from __future__ import annotations
 
@@ -29,7 +29,6 @@ def add_routes(router: web.UrlDispatcher) -> None:
     router.add_patch("/guilds/{guild_id}/members/@me", patch_me)
     router.add_get("/guilds/{guild_id}/members/{user_id}", get_member)
     router.add_patch("/guilds/{guild_id}/members/{user_id}", patch_member)
-    router.add_delete("/guilds/{guild_id}/members/{user_id}", kick_member)
     router.add_put("/guilds/{guild_id}/members/{user_id}/roles/{role_id}", add_role)
     router.add_delete("/guilds/{guild_id}/members/{user_id}/roles/{role_id}", remove_role)
     router.add_get("/guilds/{guild_id}/roles", list_roles)
@@ -110,13 +109,6 @@ async def patch_me(request: web.Request) -> web.Response:
         request, guild_id, bot.id, {k: v for k, v in body.items() if k in ("nick", "avatar")}
     )
     return json_response(payloads.member(store, store.get_member(guild_id, bot.id)))
-
-
-async def kick_member(request: web.Request) -> web.Response:
-    store, guild_id = store_of(request), _guild_id(request)
-    require(request, None, perms.KICK_MEMBERS, guild_id)
-    store.remove_member(guild_id, _user_id(request))
-    return no_content()
 
 
 async def add_role(request: web.Request) -> web.Response:

@@ -4,8 +4,8 @@
 ``base`` (containers, lookups, ``authenticate``), ``reactions``, ``messages`` (messages, pins,
 typing, ``seed_history``), ``channels`` (channels, threads, webhooks), ``expressions`` (emoji,
 stickers), ``guilds`` (users, bots, guilds, members, roles), ``interactions`` (commands,
-interactions) and ``snapshot`` (GUILD_CREATE data for the gateway). Every mutator emits on
-``store.events`` the gateway event Discord would send; lookups raise
+interactions), ``bans`` (guild bans) and ``snapshot`` (GUILD_CREATE data for the gateway).
+Every mutator emits on ``store.events`` the gateway event Discord would send; lookups raise
 :class:`~..errors.DiscordError` (404s).
 """
 
@@ -14,6 +14,7 @@ from .models import (
     Application,
     ApplicationCommand,
     Attachment,
+    Ban,
     Channel,
     ChannelType,
     Emoji,
@@ -41,6 +42,7 @@ __all__ = [
     "Application",
     "ApplicationCommand",
     "Attachment",
+    "Ban",
     "Blob",
     "Channel",
     "ChannelType",

@@ -14,6 +14,7 @@ from .expressions import ExpressionsMixin
 from .models import Application, Guild, Member, Role, User
 
 _UNSET: Any = object()
+_GUILD_CONTAINERS = ("id", "roles", "members", "emojis", "stickers", "bans")
 
 
 class GuildsMixin(ExpressionsMixin):
@@ -123,7 +124,7 @@ class GuildsMixin(ExpressionsMixin):
         for key, value in fields.items():
             if key in ("icon", "banner", "splash"):
                 value = self.put_blob(value) if isinstance(value, bytes) else value
-            if not hasattr(guild, key) or key in ("id", "roles", "members", "emojis", "stickers"):
+            if not hasattr(guild, key) or key in _GUILD_CONTAINERS:
                 raise errors.field_error(key, "UNKNOWN_FIELD", f"Unknown field {key}")
             setattr(guild, key, value)
         self.emit("GUILD_UPDATE", payloads.guild(self, guild), guild.id, Intents.GUILDS)
@@ -147,11 +148,14 @@ class GuildsMixin(ExpressionsMixin):
         system channel, like Discord, if ``join_message``).
 
         A bot also gets its managed role with ``bot_permissions``, as when invited by OAuth2.
+        A banned user is refused (403 / 40007) until unbanned.
         """
         guild = self.get_guild(guild_id)
         user = self.get_user(user_id)
         if user.id in guild.members:
             return guild.members[user.id]
+        if user.id in guild.bans:
+            raise errors.DiscordError(403, 40007, "The user is banned from this guild.")
         member = Member(
             user.id,
             guild.id,

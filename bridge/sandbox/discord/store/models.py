@@ -131,6 +131,14 @@ class Sticker:
 
 
 @dataclass
+class Ban:
+    """A guild ban: the user may not (re)join until unbanned."""
+
+    user_id: int
+    reason: str | None = None
+
+
+@dataclass
 class Guild:
     id: int
     name: str
@@ -155,6 +163,7 @@ class Guild:
     emojis: dict[int, Emoji] = field(default_factory=dict)
     stickers: dict[int, Sticker] = field(default_factory=dict)
     channel_ids: list[int] = field(default_factory=list)  # channels and threads, creation order
+    bans: dict[int, Ban] = field(default_factory=dict)  # user id → ban
 
 
 @dataclass

@@ -6,10 +6,10 @@ from typing import Any
 
 from .. import payloads
 from ..events import Intents
-from .interactions import InteractionsMixin
+from .bans import BansMixin
 
 
-class SnapshotMixin(InteractionsMixin):
+class SnapshotMixin(BansMixin):
     def guild_create_payload(
         self,
         guild_id: int,

@@ -1,0 +1,1 @@
+"""Portals: the Matrix rooms and spaces that stand for Discord guilds and channels."""

@@ -1,0 +1,264 @@
+"""Bridging a guild: its space tree in Matrix, created once and kept in step with Discord.
+
+A sync is the same whatever triggered it (bridging, start-up, a channel or role change): take a
+snapshot, compute every node's desired state, create the rooms that are missing, and send
+only the state that differs. Syncs of one guild never overlap, and bursts of Discord events
+(a reorder sends one CHANNEL_UPDATE per channel) are folded into one sync.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+
+import discord
+from mautrix.api import Method, Path
+from mautrix.appservice import IntentAPI
+from mautrix.errors import MatrixRequestError
+from mautrix.types import MessageType, RoomID, TextMessageEventContent
+
+from ..convert.d2m.room_state import (
+    BridgeContext,
+    PortalKind,
+    PortalNode,
+    creation_request,
+    desired_state,
+    space_tree,
+)
+from ..convert.model import ChannelType, GuildSnapshot
+from ..db.rows import GuildRow, PortalRow
+from ..db.tables import BridgeTables
+from ..discord.snapshots import guild_snapshot
+from ..matrix.media import MediaError, MediaRepo
+from ..puppet.puppets import Puppets
+from .apply_state import apply_state, send_state
+from .state_cache import RoomStateCache
+
+log = logging.getLogger("bridge.portal.guild")
+DELETED_NOTICE = "This channel was deleted on Discord. The room stays here as an archive."
+# How long to wait for more events of a burst before syncing.
+DEBOUNCE_SECONDS = 0.3
+
+
+class GuildNotFound(Exception):
+    """The bot is not in that guild (or it does not exist)."""
+
+
+@dataclass
+class SyncResult:
+    space_room_id: str
+    rooms_created: int
+    state_events_sent: int
+
+
+class GuildBridge:
+    """Creates and syncs the Matrix side of every bridged guild."""
+
+    def __init__(
+        self,
+        context: BridgeContext,
+        bot: IntentAPI,
+        tables: BridgeTables,
+        media: MediaRepo,
+        puppets: Puppets,
+        discord_client: discord.Client,
+    ) -> None:
+        self.context = context
+        self.bot = bot
+        self.tables = tables
+        self.media = media
+        self.puppets = puppets
+        self.discord = discord_client
+        self.state = RoomStateCache(bot)
+        self._locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._pending: dict[int, asyncio.Task] = {}
+        self._archived_posts: dict[int, list[discord.Thread]] = {}
+
+    async def bridge_guild(self, guild_id: int) -> SyncResult:
+        """Bridge a guild the bot is in (again is harmless): space, sub-spaces and rooms."""
+        guild = self.discord.get_guild(guild_id)
+        if guild is None:
+            raise GuildNotFound(f"The Discord bot is not in a guild with ID {guild_id}")
+        if not guild.chunked:
+            await guild.chunk()  # members with roles decide power levels
+        self._archived_posts[guild.id] = await self._fetch_archived_posts(guild)
+        if await self.tables.guilds.get(guild.id) is None:
+            await self.tables.guilds.upsert(
+                GuildRow(guild.id, name=guild.name, bridged_at=int(time.time() * 1000))
+            )
+        return await self.sync(guild)
+
+    async def bridged_guild_ids(self) -> list[int]:
+        return [row.discord_id for row in await self.tables.guilds.find(order="discord_id")]
+
+    def schedule_sync(self, guild_id: int) -> None:
+        """Sync soon, once for a whole burst of events; only guilds already bridged."""
+        if guild_id in self._pending and not self._pending[guild_id].done():
+            return
+        self._pending[guild_id] = asyncio.create_task(self._sync_later(guild_id))
+
+    async def _sync_later(self, guild_id: int) -> None:
+        await asyncio.sleep(DEBOUNCE_SECONDS)
+        self._pending.pop(guild_id, None)
+        guild = self.discord.get_guild(guild_id)
+        if guild is None or await self.tables.guilds.get(guild_id) is None:
+            return
+        try:
+            await self.sync(guild)
+        except Exception:
+            log.exception("Syncing guild %s failed", guild_id)
+
+    async def wait_idle(self) -> None:
+        """Wait for scheduled syncs (tests and shutdown)."""
+        while self._pending:
+            await asyncio.gather(*self._pending.values(), return_exceptions=True)
+
+    async def sync(self, guild: discord.Guild) -> SyncResult:
+        async with self._locks[guild.id]:
+            snapshot = guild_snapshot(guild, self._archived_posts.get(guild.id, ()))
+            return await self._sync_snapshot(snapshot)
+
+    async def _sync_snapshot(self, guild: GuildSnapshot) -> SyncResult:
+        nodes = space_tree(guild, self.context)
+        guild_row = await self.tables.guilds.get(guild.id) or GuildRow(guild.id)
+        portal_rows = {
+            row.discord_id: row for row in await self.tables.portals.find("guild_id = $1", guild.id)
+        }
+        avatar = await self._guild_avatar(guild, guild_row)
+        room_ids: dict[int, str] = {}
+        if guild_row.space_room_id:
+            room_ids[guild.id] = guild_row.space_room_id
+        for node in nodes:
+            row = portal_rows.get(node.discord_id)
+            if node.kind is not PortalKind.GUILD_SPACE and row and row.room_id:
+                room_ids[node.discord_id] = row.room_id
+        created = 0
+        for node in nodes:  # parents come first, so a new room links to its parent at once
+            if node.discord_id in room_ids:
+                continue
+            state = self._desired(guild, node, nodes, room_ids, avatar)
+            room_ids[node.discord_id] = await self._create_room(node, state)
+            created += 1
+            if node.kind is PortalKind.GUILD_SPACE:
+                guild_row.space_room_id = room_ids[guild.id]
+        sent = 0
+        for node in nodes:
+            state = self._desired(guild, node, nodes, room_ids, avatar)
+            sent += await apply_state(
+                self.bot, self.state, room_ids[node.discord_id], state, self.puppets.is_ghost
+            )
+        await self._save_rows(guild, guild_row, nodes, room_ids, portal_rows)
+        await self._retire_vanished(guild, nodes, portal_rows)
+        log.info("Synced guild %s: %d rooms created, %d state events sent", guild.id, created, sent)
+        return SyncResult(room_ids[guild.id], created, sent)
+
+    def _desired(
+        self,
+        guild: GuildSnapshot,
+        node: PortalNode,
+        nodes: list[PortalNode],
+        room_ids: dict[int, str],
+        avatar: str | None,
+    ) -> dict:
+        children = {
+            room_ids[child.discord_id]: child.order
+            for child in nodes
+            if child.parent_id == node.discord_id and child.discord_id in room_ids
+        }
+        return desired_state(
+            guild,
+            node,
+            self.context,
+            parent_room_id=room_ids.get(node.parent_id) if node.parent_id else None,
+            children=children,
+            guild_space_room_id=room_ids.get(guild.id),
+            avatar_mxc=avatar if node.kind is PortalKind.GUILD_SPACE else None,
+        )
+
+    async def _create_room(self, node: PortalNode, state: dict) -> str:
+        body = creation_request(node, state, self.context)
+        response = await self.bot.api.request(Method.POST, Path.v3.createRoom, content=body)
+        room_id = response["room_id"]
+        log.info("Created %s %s for Discord %s", node.kind.value, room_id, node.discord_id)
+        return room_id
+
+    async def _guild_avatar(self, guild: GuildSnapshot, row: GuildRow) -> str | None:
+        if not guild.icon_url:
+            return None
+        if row.icon_hash == guild.icon_hash and row.avatar_mxc:
+            return row.avatar_mxc
+        try:
+            media = await self.media.upload_from_url(guild.icon_url, self.bot)
+        except MediaError as error:
+            log.warning("Could not bridge the icon of guild %s: %s", guild.id, error)
+            return row.avatar_mxc
+        row.icon_hash, row.avatar_mxc = guild.icon_hash, media.mxc
+        return media.mxc
+
+    async def _save_rows(
+        self,
+        guild: GuildSnapshot,
+        guild_row: GuildRow,
+        nodes: list[PortalNode],
+        room_ids: dict[int, str],
+        existing: dict[int, PortalRow],
+    ) -> None:
+        guild_row.name = guild.name
+        await self.tables.guilds.upsert(guild_row)
+        for node in nodes:
+            if node.kind is PortalKind.GUILD_SPACE:
+                continue
+            channel = guild.channel(node.discord_id)
+            row = existing.get(node.discord_id) or PortalRow(node.discord_id, guild_id=guild.id)
+            row.parent_id = node.parent_id if node.parent_id != guild.id else None
+            row.channel_type = channel.type if channel else ChannelType.TEXT
+            row.room_id = room_ids[node.discord_id]
+            row.name = node.name
+            row.topic = (channel.topic if channel else None) or ""
+            if row != existing.get(node.discord_id):
+                await self.tables.portals.upsert(row)
+
+    async def _retire_vanished(
+        self, guild: GuildSnapshot, nodes: list[PortalNode], rows: dict[int, PortalRow]
+    ) -> None:
+        """A channel gone from Discord: its room says so and leaves the space; it stays."""
+        wanted = {node.discord_id for node in nodes}
+        for discord_id, row in rows.items():
+            if discord_id in wanted or not row.room_id:
+                continue
+            room_state = await self.state.get(row.room_id)
+            try:
+                for event_type, state_key in list(room_state):
+                    if event_type == "m.space.parent" and room_state[(event_type, state_key)]:
+                        await send_state(self.bot, row.room_id, event_type, state_key, {})
+                        self.state.record(row.room_id, event_type, state_key, {})
+                if guild.channel(discord_id) is None:
+                    notice = TextMessageEventContent(
+                        msgtype=MessageType.NOTICE, body=DELETED_NOTICE
+                    )
+                    await self.bot.send_message(RoomID(row.room_id), notice)
+            except MatrixRequestError as error:
+                log.warning("Could not retire room %s: %s", row.room_id, error)
+            await self.tables.portals.delete(discord_id)
+
+    async def _fetch_archived_posts(self, guild: discord.Guild) -> list[discord.Thread]:
+        """Archived forum posts are not in discord.py's cache; ask for them once per bridging."""
+        posts: list[discord.Thread] = []
+        for forum in guild.forums:
+            try:
+                posts += [post async for post in forum.archived_threads(limit=None)]
+            except discord.HTTPException as error:
+                log.warning("Could not list archived posts of forum %s: %s", forum.id, error)
+        return posts
+
+    async def guild_room_ids(self, guild_id: int) -> list[str]:
+        """Every room and space of a bridged guild."""
+        rows = await self.tables.portals.find("guild_id = $1", guild_id)
+        guild_row = await self.tables.guilds.get(guild_id)
+        rooms = [row.room_id for row in rows if row.room_id]
+        if guild_row and guild_row.space_room_id:
+            rooms.insert(0, guild_row.space_room_id)
+        return rooms

@@ -1,0 +1,54 @@
+"""What the bridge knows of each room's current state, so that a sync sends only differences.
+
+A room's state is read from the homeserver once (the first time the bridge looks at it in this
+process), then kept up to date from what the bridge sends and from the state events the
+homeserver pushes (changes made by Matrix users). So a sync with nothing changed on Discord
+sends nothing at all.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mautrix.api import Method, Path
+from mautrix.appservice import IntentAPI
+
+from ..convert.d2m.room_state import StateKey
+
+RoomState = dict[StateKey, dict[str, Any]]
+
+
+class RoomStateCache:
+    def __init__(self, bot: IntentAPI) -> None:
+        self.bot = bot
+        self._rooms: dict[str, RoomState] = {}
+
+    async def get(self, room_id: str) -> RoomState:
+        """The room's current state, read from the homeserver the first time."""
+        if room_id not in self._rooms:
+            events = await self.bot.api.request(Method.GET, Path.v3.rooms[room_id].state)
+            self._rooms[room_id] = {
+                (event["type"], event.get("state_key", "")): event.get("content", {})
+                for event in events
+            }
+        return self._rooms[room_id]
+
+    def record(
+        self, room_id: str, event_type: str, state_key: str, content: dict[str, Any]
+    ) -> None:
+        """Note a state event sent or seen, if the room is known."""
+        if room_id in self._rooms:
+            self._rooms[room_id][(event_type, state_key)] = content
+
+    def observe(self, raw_event: dict[str, Any]) -> None:
+        """Keep up with a state event the homeserver pushed (any sender)."""
+        if "state_key" in raw_event and "room_id" in raw_event:
+            self.record(
+                raw_event["room_id"],
+                raw_event["type"],
+                raw_event["state_key"],
+                raw_event.get("content", {}),
+            )
+
+    def forget(self, room_id: str) -> None:
+        self._rooms.pop(room_id, None)

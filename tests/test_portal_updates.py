@@ -1,0 +1,159 @@
+"""Live changes on Discord, mirrored in the bridged space tree as a Matrix client sees it."""
+
+from __future__ import annotations
+
+import pytest
+
+from bridge.app import Bridge
+from bridge.convert.model import MemberSnapshot, UserSnapshot
+from bridge.sandbox.discord import permissions as perms
+from bridge.sandbox.matrix_client import MatrixTestClient
+from tests.fixtures.community import Community, eventually, ghost, room_of
+from tests.fixtures.discord import SandboxGuild
+
+pytestmark = pytest.mark.slow
+
+
+async def children(client: MatrixTestClient, space: str) -> list[str]:
+    return [child["room_id"] for child in await client.space_children(space)]
+
+
+async def test_rename_reorder_create_delete_and_guild_update(
+    running_bridge: Bridge,
+    community: Community,
+    sandbox_guild: SandboxGuild,
+    bot_view: MatrixTestClient,
+) -> None:
+    assert running_bridge.guilds is not None
+    store = sandbox_guild.emulator.store
+    space = (await running_bridge.guilds.bridge_guild(community.guild_id)).space_room_id
+    ids = community.channels
+    lounge, rules = (
+        await room_of(running_bridge, ids["lounge"]),
+        await room_of(running_bridge, ids["rules"]),
+    )
+    announcements = await room_of(running_bridge, ids["announcements"])
+    info, chat = (
+        await room_of(running_bridge, ids["Info"]),
+        await room_of(running_bridge, ids["Chat"]),
+    )
+
+    store.update_channel(ids["lounge"], name="hangout", topic="New topic")
+
+    async def renamed() -> bool | None:
+        name = await bot_view.state_event(lounge, "m.room.name")
+        topic = await bot_view.state_event(lounge, "m.room.topic")
+        return True if name["name"] == "hangout" and topic["topic"] == "New topic" else None
+
+    await eventually(renamed, "the room to be renamed")
+
+    store.update_channel(ids["rules"], position=0)
+    store.update_channel(ids["announcements"], position=1)
+
+    async def reordered() -> bool | None:
+        return True if await children(bot_view, info) == [rules, announcements] else None
+
+    await eventually(reordered, "the category's rooms to be reordered")
+
+    new_channel = store.create_channel(community.guild_id, "new-channel", parent_id=ids["Chat"])
+
+    async def created() -> str | None:
+        row = await running_bridge.database.tables.portals.get(new_channel.id)
+        if row and row.room_id and row.room_id in await children(bot_view, chat):
+            return row.room_id
+        return None
+
+    new_room = await eventually(created, "a room for the new channel")
+    name = await bot_view.state_event(new_room, "m.room.name")
+    assert name["name"] == "new-channel"
+
+    store.delete_channel(ids["rules"])
+
+    async def retired() -> bool | None:
+        if rules in await children(bot_view, info):
+            return None
+        timeline = await bot_view.timeline(rules, types=["m.room.message"])
+        notices = [e for e in timeline if "deleted on Discord" in e["content"].get("body", "")]
+        return True if notices else None
+
+    await eventually(retired, "the deleted channel's room to leave the space")
+    parent = await bot_view.state_event(rules, "m.space.parent", info)
+    assert not parent  # emptied: the room no longer claims a place in the space
+    assert (await bot_view.state_event(rules, "m.room.name"))["name"] == "rules"  # still there
+
+    store.update_guild(community.guild_id, name="Renamed Guild")
+
+    async def guild_renamed() -> bool | None:
+        return (
+            True
+            if (await bot_view.state_event(space, "m.room.name"))["name"] == "Renamed Guild"
+            else None
+        )
+
+    await eventually(guild_renamed, "the space to be renamed")
+
+
+async def test_role_and_member_changes(
+    running_bridge: Bridge,
+    community: Community,
+    sandbox_guild: SandboxGuild,
+    bot_view: MatrixTestClient,
+) -> None:
+    assert running_bridge.guilds is not None and running_bridge.puppets is not None
+    store = sandbox_guild.emulator.store
+    await running_bridge.guilds.bridge_guild(community.guild_id)
+    lounge = await room_of(running_bridge, community.channels["lounge"])
+    carol, bob = community.users["carol"], community.users["bob"]
+
+    async def levels() -> dict[str, int]:
+        return (await bot_view.state_event(lounge, "m.room.power_levels"))["users"]
+
+    store.update_member(community.guild_id, carol, roles=[community.roles["mod"]])
+
+    async def carol_promoted() -> bool | None:
+        return True if (await levels()).get(ghost(carol)) == 50 else None
+
+    await eventually(carol_promoted, "carol's ghost to get moderator power")
+
+    store.update_role(community.guild_id, community.roles["mod"], permissions=perms.VIEW_CHANNEL)
+
+    async def mods_demoted() -> bool | None:
+        current = await levels()
+        return True if ghost(carol) not in current and ghost(bob) not in current else None
+
+    await eventually(mods_demoted, "the moderators to lose their power")
+
+    # Carol's ghost is in the room (as after she spoke), then she leaves the guild.
+    intent = await running_bridge.puppets.ensure(UserSnapshot(carol, "carol", "Carol"))
+    await running_bridge.puppets.join(
+        intent, lounge, user=UserSnapshot(carol, "carol", "Carol"), member=MemberSnapshot(carol)
+    )
+    store.remove_member(community.guild_id, carol)
+
+    async def carol_left() -> bool | None:
+        member = await bot_view.state_event(lounge, "m.room.member", ghost(carol))
+        return True if member and member["membership"] == "leave" else None
+
+    await eventually(carol_left, "carol's ghost to leave")
+
+
+async def test_a_ban_on_discord_bans_the_ghost(
+    running_bridge: Bridge,
+    community: Community,
+    sandbox_guild: SandboxGuild,
+    bot_view: MatrixTestClient,
+) -> None:
+    assert running_bridge.guilds is not None and running_bridge.puppets is not None
+    await running_bridge.guilds.bridge_guild(community.guild_id)
+    lounge = await room_of(running_bridge, community.channels["lounge"])
+    bob = community.users["bob"]
+    user = UserSnapshot(bob, "bob", "Bob")
+    intent = await running_bridge.puppets.ensure(user)
+    await running_bridge.puppets.join(intent, lounge, user=user, member=MemberSnapshot(bob))
+    sandbox_guild.emulator.store.ban_member(community.guild_id, bob, reason="spam")
+
+    async def bob_banned() -> bool | None:
+        member = await bot_view.state_event(lounge, "m.room.member", ghost(bob))
+        return True if member and member["membership"] == "ban" else None
+
+    await eventually(bob_banned, "bob's ghost to be banned")
