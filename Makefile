@@ -19,7 +19,7 @@ $(INSTALLED): pyproject.toml
 	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check -e '.[test,sandbox]'
 	touch $@
 
-# Lint first (cheap), then the whole suite: SQLite and PostgreSQL, a real Synapse and the
+# Lint first (ruff, mypy), then the whole suite: SQLite and PostgreSQL, a real Synapse and the
 # Discord emulator. PostgreSQL comes from BRIDGE_TEST_POSTGRES_URL (default 127.0.0.1:5432).
 test: $(INSTALLED) lint
 	$(VENV)/bin/python -m pytest
@@ -27,6 +27,7 @@ test: $(INSTALLED) lint
 lint: $(INSTALLED)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy bridge
 
 format: $(INSTALLED)
 	$(VENV)/bin/ruff check --fix .

@@ -7,6 +7,7 @@ import pytest
 from bridge.app import Bridge
 from bridge.convert.model import MemberSnapshot, UserSnapshot
 from bridge.sandbox.discord import permissions as perms
+from bridge.sandbox.discord.cdn import solid_png
 from bridge.sandbox.matrix_client import MatrixTestClient
 from tests.fixtures.community import Community, eventually, ghost, room_of
 from tests.fixtures.discord import SandboxGuild
@@ -92,6 +93,15 @@ async def test_rename_reorder_create_delete_and_guild_update(
 
     await eventually(guild_renamed, "the space to be renamed")
 
+    old_avatar = (await bot_view.state_event(space, "m.room.avatar"))["url"]
+    store.update_guild(community.guild_id, icon=solid_png(10, 200, 10))
+
+    async def guild_reiconed() -> bool | None:
+        avatar = await bot_view.state_event(space, "m.room.avatar")
+        return True if avatar["url"] != old_avatar else None
+
+    await eventually(guild_reiconed, "the space to get the new icon")
+
 
 async def test_role_and_member_changes(
     running_bridge: Bridge,
@@ -157,3 +167,28 @@ async def test_a_ban_on_discord_bans_the_ghost(
         return True if member and member["membership"] == "ban" else None
 
     await eventually(bob_banned, "bob's ghost to be banned")
+
+
+async def test_a_nick_change_shows_in_the_guild_rooms_where_the_ghost_is(
+    running_bridge: Bridge,
+    community: Community,
+    sandbox_guild: SandboxGuild,
+    bot_view: MatrixTestClient,
+) -> None:
+    assert running_bridge.guilds is not None and running_bridge.puppets is not None
+    await running_bridge.guilds.bridge_guild(community.guild_id)
+    lounge = await room_of(running_bridge, community.channels["lounge"])
+    announcements = await room_of(running_bridge, community.channels["announcements"])
+    carol = community.users["carol"]
+    user = UserSnapshot(carol, "carol", "Carol")
+    intent = await running_bridge.puppets.ensure(user)
+    await running_bridge.puppets.join(intent, lounge, user=user, member=MemberSnapshot(carol))
+    sandbox_guild.emulator.store.update_member(community.guild_id, carol, nick="Caz")
+
+    async def nick_shown() -> bool | None:
+        member = await bot_view.state_event(lounge, "m.room.member", ghost(carol))
+        return True if member and member.get("displayname") == "Caz (Discord)" else None
+
+    await eventually(nick_shown, "carol's nick in the lounge")
+    # Not joined elsewhere: the nick change made the ghost join nothing.
+    assert await bot_view.state_event(announcements, "m.room.member", ghost(carol)) is None

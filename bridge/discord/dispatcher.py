@@ -14,6 +14,7 @@ from ..convert.d2m.puppet import user_ghost_id
 from ..convert.model import ChannelType
 from ..portal.guild_sync import GuildBridge
 from ..puppet.puppets import Puppets
+from .user_snapshots import member_snapshot, user_snapshot
 
 log = logging.getLogger("bridge.discord.dispatch")
 FORUM_TYPES = {ChannelType.FORUM, ChannelType.MEDIA}
@@ -75,6 +76,20 @@ class DiscordDispatcher:
     async def on_member_update(self, before: discord.Member, after: discord.Member) -> None:
         if before.roles != after.roles:
             self.guilds.schedule_sync(after.guild.id)
+        if before.nick != after.nick or before.guild_avatar != after.guild_avatar:
+            rooms = await self.guilds.guild_room_ids(after.guild.id)
+            await self._refresh(after, rooms)
+
+    async def on_user_update(self, before: discord.User, after: discord.User) -> None:
+        """A global name or avatar changed: the ghost's profile follows (if it exists)."""
+        await self._refresh(after, [])
+
+    async def _refresh(self, user: discord.User | discord.Member, rooms: list[str]) -> None:
+        member = member_snapshot(user) if isinstance(user, discord.Member) else None
+        try:
+            await self.puppets.refresh(user_snapshot(user), member, rooms)
+        except Exception:
+            log.exception("Could not update the ghost of %s", user.id)
 
     async def on_member_remove(self, member: discord.Member) -> None:
         await self._remove_ghost(member.guild.id, member.id, ban=False)

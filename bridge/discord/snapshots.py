@@ -9,10 +9,10 @@ import discord
 from ..convert.model import (
     ChannelSnapshot,
     GuildSnapshot,
-    MemberSnapshot,
     OverwriteSnapshot,
     RoleSnapshot,
 )
+from .user_snapshots import member_snapshot
 
 # Permissions that can give a member power in Matrix (administrator, manage guild, manage
 # messages, kick, ban): only members who may have them are put in a guild snapshot.
@@ -67,17 +67,6 @@ def channel_snapshot(channel: discord.abc.GuildChannel | discord.Thread) -> Chan
         topic=getattr(channel, "topic", None) or None,
         nsfw=bool(getattr(channel, "nsfw", False)),
         overwrites=_overwrites(channel),
-    )
-
-
-def member_snapshot(member: discord.Member) -> MemberSnapshot:
-    guild_avatar = member.guild_avatar
-    return MemberSnapshot(
-        user_id=member.id,
-        role_ids=tuple(sorted(role.id for role in member.roles if role.id != member.guild.id)),
-        nick=member.nick,
-        guild_avatar_url=guild_avatar.url if guild_avatar else None,
-        guild_avatar_hash=guild_avatar.key if guild_avatar else None,
     )
 
 

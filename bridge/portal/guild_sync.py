@@ -32,6 +32,7 @@ from ..convert.model import ChannelType, GuildSnapshot
 from ..db.rows import GuildRow, PortalRow
 from ..db.tables import BridgeTables
 from ..discord.snapshots import guild_snapshot
+from ..discord.user_snapshots import user_snapshot
 from ..matrix.media import MediaError, MediaRepo
 from ..puppet.puppets import Puppets
 from .apply_state import apply_state, send_state
@@ -119,7 +120,22 @@ class GuildBridge:
     async def sync(self, guild: discord.Guild) -> SyncResult:
         async with self._locks[guild.id]:
             snapshot = guild_snapshot(guild, self._archived_posts.get(guild.id, ()))
+            await self._ensure_powerful_ghosts(guild, snapshot)
             return await self._sync_snapshot(snapshot)
+
+    async def _ensure_powerful_ghosts(self, guild: discord.Guild, snapshot: GuildSnapshot) -> None:
+        """Members who get power in Matrix have a ghost, so rooms' settings show their names.
+
+        Everyone else's ghost waits until they speak, react or are mentioned.
+        """
+        for candidate in snapshot.members:
+            member = guild.get_member(candidate.user_id)
+            if member is None or member == guild.me:
+                continue
+            try:
+                await self.puppets.ensure(user_snapshot(member))
+            except MatrixRequestError as error:
+                log.warning("Could not create the ghost of %s: %s", member.id, error)
 
     async def _sync_snapshot(self, guild: GuildSnapshot) -> SyncResult:
         nodes = space_tree(guild, self.context)

@@ -271,6 +271,21 @@ class Puppets:
             except MatrixError as error:
                 log.warning("Could not restore %s's profile in %s: %s", key[0], key[1], error)
 
+    async def refresh(
+        self, user: UserSnapshot, member: MemberSnapshot | None, room_ids: Iterable[str]
+    ) -> None:
+        """A Discord user's profile or guild nick changed: update the ghost, if it exists, and
+        its per-room profile in the given rooms it is in. A user without a ghost costs nothing.
+        """
+        ghost_id = user_ghost_id(user.id)
+        if await self.tables.puppets.get(ghost_id) is None:
+            return
+        intent = await self.ensure(user, ghost_id=ghost_id)
+        for room_id in room_ids:
+            room = RoomID(room_id)
+            if await intent.state_store.get_membership(room, intent.mxid) == Membership.JOIN:
+                await self.join(intent, room, user=user, member=member)
+
     async def leave(
         self, ghost_id: str, room_ids: Iterable[str], reason: str | None = None
     ) -> None:
