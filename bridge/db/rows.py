@@ -75,7 +75,10 @@ class MessagePartRow:
     event_id: str
     sender_mxid: str
     timestamp: int  # ms since the epoch
-    thread_id: int | None = None
+    thread_id: int | None = None  # the Discord thread the message is in, if any
+    kind: str = "text"  # "text", "attachment:<id>", "sticker:<id>", "notice"…
+    event_type: str = "m.room.message"
+    edited_ms: int | None = None  # the message's edit time last bridged
 
 
 @dataclass

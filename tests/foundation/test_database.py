@@ -192,3 +192,36 @@ def test_unreachable_postgres_is_a_clear_error(
     path = write_config({"appservice.database.url": "postgresql://nobody@127.0.0.1:1/none"})
     assert main(["-c", str(path), "db", "upgrade"]) == 1
     assert "Error: cannot connect to the database" in capsys.readouterr().err
+
+
+async def test_upgrading_an_older_schema_keeps_its_rows(database_url: str, tmp_path: Path) -> None:
+    import asyncio
+
+    from alembic import command
+
+    from bridge.db.migrate import alembic_config
+
+    url = resolve_database_url(database_url, tmp_path)
+    await asyncio.to_thread(command.upgrade, alembic_config(url), "0001")
+    engine = create_async_engine(url.sqlalchemy)
+    async with engine.begin() as connection:
+        await connection.execute(
+            text(
+                "INSERT INTO message_part (discord_message_id, part, channel_id, room_id,"
+                " event_id, sender_mxid, timestamp) VALUES (1, 0, 2, '!r:x', '$e', '@g:x', 3)"
+            )
+        )
+    await engine.dispose()
+    before, after = await upgrade_database(url)
+    assert before == ("0001",) and after == code_head(url)
+    database = await open_database(url)
+    try:
+        part = (await database.tables.message_parts_of(1))[0]
+        assert (part.event_id, part.kind, part.event_type, part.edited_ms) == (
+            "$e",
+            "text",
+            "m.room.message",
+            None,
+        )
+    finally:
+        await database.close()
