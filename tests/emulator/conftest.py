@@ -19,8 +19,7 @@ import yarl
 from bridge.sandbox.discord.ratelimit import RateLimitConfig
 from bridge.sandbox.discord.server import DiscordEmulator, RecordedResponse
 from bridge.sandbox.discord.store import Application, Guild, User
-
-from .openapi import spec_or_skip, validate_response
+from tests.fixtures.discord import validated_responses
 
 
 def point_discord_py_at(emulator: DiscordEmulator) -> None:
@@ -41,30 +40,17 @@ async def emulator() -> AsyncIterator[DiscordEmulator]:
 
 @pytest.fixture(autouse=True)
 def validate_responses(request: pytest.FixtureRequest) -> Iterator[list[RecordedResponse]]:
-    """Record every REST answer of the test and validate each against the OpenAPI schema."""
+    """Record every REST answer of the test and validate each against the OpenAPI schema;
+    injected faults are cleared when the test ends."""
     if "emulator" not in request.fixturenames:
         yield []
         return
-    spec_or_skip()
     emu: DiscordEmulator = request.getfixturevalue("emulator")
-    records: list[RecordedResponse] = []
-    emu.recorders.append(records.append)
     try:
-        yield records
+        with validated_responses(emu) as records:
+            yield records
     finally:
-        emu.recorders.remove(records.append)
         emu.faults.clear()
-    failures = []
-    for rec in records:
-        if rec.status >= 500:  # injected faults: the description documents no 5xx bodies
-            continue
-        try:
-            validate_response(rec.method, rec.route, rec.status, rec.body)
-        except AssertionError as exc:
-            failures.append(str(exc))
-    assert not failures, "responses that do not match the OpenAPI description:\n" + "\n\n".join(
-        failures
-    )
 
 
 @dataclass

@@ -12,7 +12,7 @@ from typing import Any
 
 from aiohttp import web
 
-from .control_common import Route, body, control_handler, emulator_of, ok, store_of
+from .control_common import Route, body, control_handler, emulator_of, ok, optional_id, store_of
 from .control_messages import MESSAGE_ROUTES
 from .control_routes import ENTITY_ROUTES
 from .events import Intents
@@ -85,7 +85,7 @@ async def dispatch_raw(request: web.Request) -> web.Response:
     """Emit any gateway dispatch: ``{"t", "d", "guild_id"?, "intent"?}`` (intent: a name)."""
     data = await body(request)
     intent = Intents[data["intent"]] if data.get("intent") else None
-    guild_id = int(data["guild_id"]) if data.get("guild_id") else None
+    guild_id = optional_id(data, "guild_id")
     store_of(request).events.emit(data["t"], data["d"], guild_id=guild_id, intent=intent)
     return ok()
 

@@ -96,6 +96,11 @@ def when(value: Any) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
+def optional_id(data: dict[str, Any], key: str) -> int | None:
+    """``data[key]`` as a snowflake; None when it is absent, null or empty."""
+    return int(data[key]) if data.get(key) else None
+
+
 def parse_intents(value: Any) -> Intents:
     """An int, or a list of names such as ``["GUILD_MEMBERS", "MESSAGE_CONTENT"]``."""
     if value is None:

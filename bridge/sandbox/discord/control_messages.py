@@ -17,6 +17,7 @@ from .control_common import (
     control_handler,
     message_out,
     ok,
+    optional_id,
     path_id,
     store_of,
     when,
@@ -40,7 +41,7 @@ async def post_message(request: web.Request) -> web.Response:
         attachments=files + attachments_from(store, data.get("attachments")),
         embeds=data.get("embeds"),
         sticker_ids=[int(s) for s in data.get("sticker_ids", [])],
-        reply_to=int(data["reply_to"]) if data.get("reply_to") else None,
+        reply_to=optional_id(data, "reply_to"),
         allowed_mentions=data.get("allowed_mentions"),
     )
     return ok(message_out(store, channel_id, msg.id), 201)
@@ -126,7 +127,7 @@ async def unreact(request: web.Request) -> web.Response:
 @control_handler
 async def pin(request: web.Request) -> web.Response:
     data, store = await body(request), store_of(request)
-    user_id = int(data["user_id"]) if data.get("user_id") else None
+    user_id = optional_id(data, "user_id")
     store.pin(path_id(request, "channel_id"), path_id(request, "message_id"), user_id)
     return ok()
 
@@ -158,7 +159,7 @@ async def seed_history(request: web.Request) -> web.Response:
                 "author_id": int(e.get("user_id", e.get("author_id"))),
                 "content": e.get("content", ""),
                 "timestamp": when(e["timestamp"]),
-                "reply_to": int(e["reply_to"]) if e.get("reply_to") else None,
+                "reply_to": optional_id(e, "reply_to"),
                 "attachments": attachments_from(store, e.get("attachments")),
                 "pinned": bool(e.get("pinned", False)),
             }
@@ -195,7 +196,7 @@ async def create_webhook(request: web.Request) -> web.Response:
     hook = store.create_webhook(
         path_id(request, "channel_id"),
         data.get("name", "Webhook"),
-        user_id=int(data["user_id"]) if data.get("user_id") else None,
+        user_id=optional_id(data, "user_id"),
         avatar=b64(data.get("avatar")),
     )
     return ok(payloads.webhook(store, hook), 201)
@@ -208,7 +209,7 @@ async def create_interaction(request: web.Request) -> web.Response:
         int(data["application_id"]),
         int(data["user_id"]),
         data.get("data", {"id": "0", "name": "command", "type": 1}),
-        channel_id=int(data["channel_id"]) if data.get("channel_id") else None,
+        channel_id=optional_id(data, "channel_id"),
         type=int(data.get("type", 2)),
     )
     return ok(store.interaction_payload(interaction), 201)

@@ -14,6 +14,7 @@ from .control_common import (
     body,
     control_handler,
     ok,
+    optional_id,
     parse_intents,
     path_id,
     store_of,
@@ -189,7 +190,7 @@ async def create_emoji(request: web.Request) -> web.Response:
         path_id(request, "guild_id"),
         data["name"],
         b64(data["image"]) or b"",
-        user_id=int(data["user_id"]) if data.get("user_id") else None,
+        user_id=optional_id(data, "user_id"),
     )
     return ok(payloads.emoji(store, emoji), 201)
 
@@ -210,7 +211,7 @@ async def create_sticker(request: web.Request) -> web.Response:
         tags=data.get("tags", ""),
         description=data.get("description"),
         format_type=data.get("format_type"),
-        user_id=int(data["user_id"]) if data.get("user_id") else None,
+        user_id=optional_id(data, "user_id"),
     )
     return ok(payloads.sticker(store, sticker), 201)
 
@@ -231,7 +232,7 @@ async def create_channel(request: web.Request) -> web.Response:
         path_id(request, "guild_id"),
         data["name"],
         int(data.get("type", 0)),
-        parent_id=int(data["parent_id"]) if data.get("parent_id") else None,
+        parent_id=optional_id(data, "parent_id"),
         topic=data.get("topic"),
         position=data.get("position"),
         nsfw=bool(data.get("nsfw", False)),
@@ -263,7 +264,7 @@ async def create_thread(request: web.Request) -> web.Response:
         path_id(request, "channel_id"),
         data["name"],
         int(data["user_id"]),
-        message_id=int(data["message_id"]) if data.get("message_id") else None,
+        message_id=optional_id(data, "message_id"),
         content=data.get("content", ""),
         applied_tags=data.get("applied_tags"),
         **kwargs,

@@ -19,7 +19,7 @@ from aiohttp import WSMsgType, web
 from . import permissions as perms
 from .appkeys import EMULATOR
 from .events import PRIVILEGED_INTENTS, Intents
-from .gateway_session import (
+from .gateway_protocol import (
     CLOSE_ALREADY_AUTHENTICATED,
     CLOSE_AUTHENTICATION_FAILED,
     CLOSE_DECODE_ERROR,
@@ -39,10 +39,9 @@ from .gateway_session import (
     OP_RESUME,
     OP_VOICE_STATE_UPDATE,
     Connection,
-    GatewayHub,
-    GatewaySession,
-    _frame,
+    encode_frame,
 )
+from .gateway_session import GatewayHub, GatewaySession
 from .gateway_store import (
     bot_ready_payload,
     guild_create_for_session,
@@ -136,7 +135,7 @@ class _Protocol:
 
     async def run(self) -> None:
         interval = self.hub.heartbeat_interval_ms
-        self.connection.send(_frame(OP_HELLO, {"heartbeat_interval": interval}))
+        self.connection.send(encode_frame(OP_HELLO, {"heartbeat_interval": interval}))
         ws = self.connection.ws
         while not ws.closed:
             try:
@@ -160,7 +159,7 @@ class _Protocol:
 
     async def on_payload(self, op: int, data: Any) -> None:
         if op == OP_HEARTBEAT:
-            self.connection.send(_frame(OP_HEARTBEAT_ACK, None))
+            self.connection.send(encode_frame(OP_HEARTBEAT_ACK, None))
         elif op == OP_IDENTIFY:
             await self.identify(data or {})
         elif op == OP_RESUME:
@@ -223,14 +222,16 @@ class _Protocol:
         if session is None:
             # Discord answers INVALID_SESSION and lets the client close; discord.py then
             # identifies afresh on a new connection.
-            self.connection.send(_frame(OP_INVALID_SESSION, False))
+            self.connection.send(encode_frame(OP_INVALID_SESSION, False))
             return
         self.session = session
         self.hub.resume_count += 1
         self.hub.bind(session, self.connection)
         session.replay(int(seq or 0))
         # Not numbered nor buffered, so that a later RESUME does not replay it.
-        self.connection.send(_frame(OP_DISPATCH, {"_trace": ["discord-emulator"]}, None, "RESUMED"))
+        self.connection.send(
+            encode_frame(OP_DISPATCH, {"_trace": ["discord-emulator"]}, None, "RESUMED")
+        )
 
     def request_members(self, data: dict[str, Any]) -> None:
         assert self.session is not None

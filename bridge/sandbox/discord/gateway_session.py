@@ -8,51 +8,26 @@ The hub also holds the gateway faults tests can inject.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import json
 import secrets
 import time
-import zlib
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from aiohttp import web
-
 from .events import EventBus, GatewayEvent, Intents
-
-# Gateway opcodes (Discord numbering).
-OP_DISPATCH = 0
-OP_HEARTBEAT = 1
-OP_IDENTIFY = 2
-OP_PRESENCE_UPDATE = 3
-OP_VOICE_STATE_UPDATE = 4
-OP_RESUME = 6
-OP_RECONNECT = 7
-OP_REQUEST_GUILD_MEMBERS = 8
-OP_INVALID_SESSION = 9
-OP_HELLO = 10
-OP_HEARTBEAT_ACK = 11
-
-# Close codes.
-CLOSE_UNKNOWN_ERROR = 4000
-CLOSE_UNKNOWN_OPCODE = 4001
-CLOSE_DECODE_ERROR = 4002
-CLOSE_NOT_AUTHENTICATED = 4003
-CLOSE_AUTHENTICATION_FAILED = 4004
-CLOSE_ALREADY_AUTHENTICATED = 4005
-CLOSE_SESSION_TIMED_OUT = 4009
-CLOSE_INVALID_INTENTS = 4013
-CLOSE_DISALLOWED_INTENTS = 4014
+from .gateway_protocol import (
+    CLOSE_UNKNOWN_ERROR,
+    OP_DISPATCH,
+    OP_INVALID_SESSION,
+    OP_RECONNECT,
+    Connection,
+    encode_frame,
+)
 
 # Dispatches whose message content is hidden from sessions without MESSAGE_CONTENT.
 CONTENT_EVENTS = frozenset({"MESSAGE_CREATE", "MESSAGE_UPDATE"})
 CONTENT_FIELDS = {"content": "", "embeds": [], "attachments": [], "components": []}
-
-
-def _frame(op: int, d: Any, s: int | None = None, t: str | None = None) -> str:
-    return json.dumps({"op": op, "d": d, "s": s, "t": t}, separators=(",", ":"))
 
 
 def strip_message_content(data: dict[str, Any], bot_id: int) -> dict[str, Any]:
@@ -71,58 +46,6 @@ def strip_message_content(data: dict[str, Any], bot_id: int) -> dict[str, Any]:
         if key in stripped:
             stripped[key] = list(empty) if isinstance(empty, list) else empty
     return stripped
-
-
-class Connection:
-    """One websocket attached to a session: an ordered outgoing queue and its writer task."""
-
-    def __init__(
-        self,
-        ws: web.WebSocketResponse,
-        hub: GatewayHub,
-        *,
-        compress: bool,
-        transport: asyncio.BaseTransport | None = None,
-    ) -> None:
-        self.ws = ws
-        self.transport = transport
-        self.hub = hub
-        self.queue: asyncio.Queue[tuple[str, bool]] = asyncio.Queue()
-        self._compressor = zlib.compressobj() if compress else None
-        self.writer = asyncio.get_running_loop().create_task(self._write_loop())
-
-    def send(self, frame: str, *, is_dispatch: bool = False) -> None:
-        self.queue.put_nowait((frame, is_dispatch))
-
-    async def _send(self, frame: str) -> None:
-        if self._compressor is None:
-            await self.ws.send_str(frame)
-        else:
-            data = self._compressor.compress(frame.encode()) + self._compressor.flush(
-                zlib.Z_SYNC_FLUSH
-            )
-            await self.ws.send_bytes(data)
-
-    async def _write_loop(self) -> None:
-        with contextlib.suppress(ConnectionError, RuntimeError):
-            while True:
-                frame, is_dispatch = await self.queue.get()
-                if is_dispatch and self.hub.dispatch_delay > 0:
-                    await asyncio.sleep(self.hub.dispatch_delay)
-                if self.ws.closed:
-                    return
-                await self._send(frame)
-
-    async def close(self, code: int, message: str = "") -> None:
-        self.writer.cancel()
-        with contextlib.suppress(ConnectionError, RuntimeError):
-            await self.ws.close(code=code, message=message.encode())
-
-    def abort(self) -> None:
-        """Cut the TCP connection without a close frame, like a network failure."""
-        self.writer.cancel()
-        if isinstance(self.transport, asyncio.Transport):
-            self.transport.abort()
 
 
 @dataclass
@@ -147,7 +70,7 @@ class GatewaySession:
     def dispatch(self, name: str, data: dict[str, Any]) -> int:
         """Number, buffer and (when connected) send one dispatch; returns its sequence."""
         self.seq += 1
-        frame = _frame(OP_DISPATCH, data, self.seq, name)
+        frame = encode_frame(OP_DISPATCH, data, self.seq, name)
         self.buffer.append((self.seq, frame))
         while len(self.buffer) > self.max_buffer:
             self.buffer.popleft()
@@ -354,7 +277,7 @@ class GatewayHub:
     def send_reconnect(self) -> int:
         """Send op 7 RECONNECT on every connection; clients close and resume."""
         for connection in self.connections:
-            connection.send(_frame(OP_RECONNECT, None))
+            connection.send(encode_frame(OP_RECONNECT, None))
         return len(self.connections)
 
     def invalidate_sessions(self, resumable: bool = False) -> int:
@@ -362,7 +285,7 @@ class GatewayHub:
         count = 0
         for session in list(self.sessions.values()):
             if session.connection is not None:
-                session.connection.send(_frame(OP_INVALID_SESSION, resumable))
+                session.connection.send(encode_frame(OP_INVALID_SESSION, resumable))
                 count += 1
             if not resumable:
                 del self.sessions[session.session_id]

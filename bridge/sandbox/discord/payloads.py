@@ -199,6 +199,21 @@ def thread_member(store: Store, channel: Channel, tm: ThreadMember) -> dict[str,
     }
 
 
+def thread_list(
+    store: Store, threads: list[Channel], bot_id: int, *, has_more: bool = False
+) -> dict[str, Any]:
+    """A list of threads as the thread-list routes answer: with the bot's own thread members."""
+    return {
+        "threads": [channel(store, t) for t in threads],
+        "members": [
+            thread_member(store, t, t.thread_members[bot_id])
+            for t in threads
+            if bot_id in t.thread_members
+        ],
+        "has_more": has_more,
+    }
+
+
 def channel(store: Store, c: Channel, *, for_user: int | None = None) -> dict[str, Any]:
     """A guild channel or thread. ``for_user``: add the thread's ``member`` for that user."""
     data: dict[str, Any] = {

@@ -16,7 +16,16 @@ from .. import errors, payloads
 from .. import permissions as perms
 from ..store import Ban, Store
 from ..store.bans import MAX_BULK_BAN, MAX_DELETE_MESSAGE_SECONDS
-from .common import bot_of, int_query, json_response, no_content, read_json, require, store_of
+from .common import (
+    bot_of,
+    int_query,
+    json_response,
+    no_content,
+    read_json,
+    require,
+    store_of,
+    user_id_param,
+)
 from .guilds import _guild_id
 
 
@@ -27,13 +36,6 @@ def add_routes(router: web.UrlDispatcher) -> None:
     router.add_delete("/guilds/{guild_id}/bans/{user_id}", unban)
     router.add_post("/guilds/{guild_id}/bulk-ban", bulk_ban)
     router.add_delete("/guilds/{guild_id}/members/{user_id}", kick)
-
-
-def _user_id(request: web.Request, unknown: tuple[int, str] = errors.UNKNOWN_USER) -> int:
-    raw = request.match_info["user_id"]
-    if not raw.isdigit():
-        raise errors.not_found(unknown)
-    return int(raw)
 
 
 def audit_reason(request: web.Request) -> str | None:
@@ -94,11 +96,11 @@ async def list_bans(request: web.Request) -> web.Response:
 async def get_ban(request: web.Request) -> web.Response:
     store, guild_id = store_of(request), _guild_id(request)
     require(request, None, perms.BAN_MEMBERS, guild_id)
-    return json_response(ban_json(store, store.get_ban(guild_id, _user_id(request))))
+    return json_response(ban_json(store, store.get_ban(guild_id, user_id_param(request))))
 
 
 async def ban(request: web.Request) -> web.Response:
-    store, guild_id, user_id = store_of(request), _guild_id(request), _user_id(request)
+    store, guild_id, user_id = store_of(request), _guild_id(request), user_id_param(request)
     require(request, None, perms.BAN_MEMBERS, guild_id)
     store.get_user(user_id)
     _check_target(request, guild_id, user_id)
@@ -112,7 +114,7 @@ async def ban(request: web.Request) -> web.Response:
 async def unban(request: web.Request) -> web.Response:
     store, guild_id = store_of(request), _guild_id(request)
     require(request, None, perms.BAN_MEMBERS, guild_id)
-    store.unban_member(guild_id, _user_id(request, errors.UNKNOWN_BAN))
+    store.unban_member(guild_id, user_id_param(request, errors.UNKNOWN_BAN))
     return no_content()
 
 
@@ -143,7 +145,7 @@ async def bulk_ban(request: web.Request) -> web.Response:
 
 
 async def kick(request: web.Request) -> web.Response:
-    store, guild_id, user_id = store_of(request), _guild_id(request), _user_id(request)
+    store, guild_id, user_id = store_of(request), _guild_id(request), user_id_param(request)
     require(request, None, perms.KICK_MEMBERS, guild_id)
     store.get_member(guild_id, user_id)
     _check_target(request, guild_id, user_id)

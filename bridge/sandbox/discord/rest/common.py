@@ -49,6 +49,22 @@ def snowflake_param(request: web.Request, name: str, unknown: tuple[int, str]) -
     return int(value)
 
 
+def user_id_param(request: web.Request, unknown: tuple[int, str] = errors.UNKNOWN_USER) -> int:
+    """The route's ``{user_id}``; 404 ``unknown`` if it is not a snowflake."""
+    return snowflake_param(request, "user_id", unknown)
+
+
+def _decode_json(raw: bytes, expected: type, code: str, message: str) -> Any:
+    """``raw`` parsed; 400 50109 if it is not JSON, Invalid Form Body if not ``expected``."""
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        raise errors.bad_request(50109, "The request body contains invalid JSON.") from None
+    if not isinstance(data, expected):
+        raise errors.invalid_form({"_errors": [{"code": code, "message": message}]})
+    return data
+
+
 async def read_json(request: web.Request) -> dict[str, Any]:
     """The JSON body as a dict ({} when empty); 400 50109 if it is not JSON."""
     if not request.can_read_body:
@@ -56,41 +72,17 @@ async def read_json(request: web.Request) -> dict[str, Any]:
     raw = await request.read()
     if not raw:
         return {}
-    try:
-        data = json.loads(raw)
-    except ValueError:
-        raise errors.bad_request(50109, "The request body contains invalid JSON.") from None
-    if not isinstance(data, dict):
-        raise errors.invalid_form(
-            {
-                "_errors": [
-                    {
-                        "code": "DICT_TYPE_CONVERT",
-                        "message": "Only dictionaries may be used in a DictType",
-                    }
-                ]
-            }
-        )
+    data: dict[str, Any] = _decode_json(
+        raw, dict, "DICT_TYPE_CONVERT", "Only dictionaries may be used in a DictType"
+    )
     return data
 
 
 async def read_json_list(request: web.Request) -> list[Any]:
     raw = await request.read()
-    try:
-        data = json.loads(raw or b"[]")
-    except ValueError:
-        raise errors.bad_request(50109, "The request body contains invalid JSON.") from None
-    if not isinstance(data, list):
-        raise errors.invalid_form(
-            {
-                "_errors": [
-                    {
-                        "code": "LIST_TYPE_CONVERT",
-                        "message": "Only iterables may be used in a ListType",
-                    }
-                ]
-            }
-        )
+    data: list[Any] = _decode_json(
+        raw or b"[]", list, "LIST_TYPE_CONVERT", "Only iterables may be used in a ListType"
+    )
     return data
 
 

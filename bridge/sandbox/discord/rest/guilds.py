@@ -143,19 +143,7 @@ async def reorder_channels(request: web.Request) -> web.Response:
 
 async def active_threads(request: web.Request) -> web.Response:
     store, bot, guild_id = store_of(request), bot_of(request), _guild_id(request)
-    threads = store.active_threads(guild_id)
-    members = [
-        payloads.thread_member(store, t, t.thread_members[bot.id])
-        for t in threads
-        if bot.id in t.thread_members
-    ]
-    return json_response(
-        {
-            "threads": [payloads.channel(store, t) for t in threads],
-            "members": members,
-            "has_more": False,
-        }
-    )
+    return json_response(payloads.thread_list(store, store.active_threads(guild_id), bot.id))
 
 
 async def guild_webhooks(request: web.Request) -> web.Response:

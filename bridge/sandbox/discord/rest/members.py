@@ -18,6 +18,7 @@ from .common import (
     read_json_list,
     require,
     store_of,
+    user_id_param,
 )
 from .guilds import _guild_id
 from .users import decode_image
@@ -39,13 +40,6 @@ def add_routes(router: web.UrlDispatcher) -> None:
     router.add_delete("/guilds/{guild_id}/roles/{role_id}", delete_role)
 
 
-def _user_id(request: web.Request) -> int:
-    raw = request.match_info["user_id"]
-    if not raw.isdigit():
-        raise errors.not_found(errors.UNKNOWN_USER)
-    return int(raw)
-
-
 async def list_members(request: web.Request) -> web.Response:
     store, guild_id = store_of(request), _guild_id(request)
     limit = int_query(request, "limit", 1, lo=1, hi=1000)
@@ -65,7 +59,7 @@ async def search_members(request: web.Request) -> web.Response:
 
 async def get_member(request: web.Request) -> web.Response:
     store, guild_id = store_of(request), _guild_id(request)
-    return json_response(payloads.member(store, store.get_member(guild_id, _user_id(request))))
+    return json_response(payloads.member(store, store.get_member(guild_id, user_id_param(request))))
 
 
 async def _apply_member_patch(
@@ -96,7 +90,7 @@ async def _apply_member_patch(
 
 
 async def patch_member(request: web.Request) -> web.Response:
-    store, guild_id, user_id = store_of(request), _guild_id(request), _user_id(request)
+    store, guild_id, user_id = store_of(request), _guild_id(request), user_id_param(request)
     store.get_member(guild_id, user_id)
     await _apply_member_patch(request, guild_id, user_id, await read_json(request))
     return json_response(payloads.member(store, store.get_member(guild_id, user_id)))
@@ -120,7 +114,7 @@ async def remove_role(request: web.Request) -> web.Response:
 
 
 async def _change_role(request: web.Request, *, add: bool) -> web.Response:
-    store, guild_id, user_id = store_of(request), _guild_id(request), _user_id(request)
+    store, guild_id, user_id = store_of(request), _guild_id(request), user_id_param(request)
     require(request, None, perms.MANAGE_ROLES, guild_id)
     member = store.get_member(guild_id, user_id)
     role_id = _role(request).id

@@ -12,7 +12,15 @@ from .. import permissions as perms
 from ..payloads import iso
 from ..payloads_messages import message as message_payload
 from .channels import channel_of
-from .common import bot_of, int_query, json_response, no_content, require, store_of
+from .common import (
+    bot_of,
+    int_query,
+    json_response,
+    no_content,
+    require,
+    store_of,
+    user_id_param,
+)
 from .messages import message_of
 
 
@@ -56,10 +64,8 @@ async def delete_own(request: web.Request) -> web.Response:
 
 async def delete_user(request: web.Request) -> web.Response:
     channel = channel_of(request, perms.MANAGE_MESSAGES)
-    raw = request.match_info["user_id"]
-    if not raw.isdigit():
-        raise errors.not_found(errors.UNKNOWN_USER)
-    store_of(request).remove_reaction(channel.id, message_of(request).id, int(raw), _emoji(request))
+    user_id = user_id_param(request)
+    store_of(request).remove_reaction(channel.id, message_of(request).id, user_id, _emoji(request))
     return no_content()
 
 

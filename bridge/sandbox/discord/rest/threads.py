@@ -11,7 +11,16 @@ from .. import permissions as perms
 from ..payloads_messages import message as message_payload
 from ..store import Channel, ChannelType, Store
 from .channels import channel_of
-from .common import bot_of, int_query, json_response, no_content, read_payload, require, store_of
+from .common import (
+    bot_of,
+    int_query,
+    json_response,
+    no_content,
+    read_payload,
+    require,
+    store_of,
+    user_id_param,
+)
 from .messages import message_of, validate_body
 
 
@@ -120,18 +129,7 @@ async def _archived(
     )
     if joined_only:
         threads = [t for t in threads if bot.id in t.thread_members]
-    members = [
-        payloads.thread_member(store, t, t.thread_members[bot.id])
-        for t in threads
-        if bot.id in t.thread_members
-    ]
-    return json_response(
-        {
-            "threads": [payloads.channel(store, t) for t in threads],
-            "members": members,
-            "has_more": has_more,
-        }
-    )
+    return json_response(payloads.thread_list(store, threads, bot.id, has_more=has_more))
 
 
 async def archived_public(request: web.Request) -> web.Response:
@@ -153,13 +151,6 @@ def _thread(request: web.Request) -> Channel:
     return thread
 
 
-def _user_id(request: web.Request) -> int:
-    raw = request.match_info["user_id"]
-    if not raw.isdigit():
-        raise errors.not_found(errors.UNKNOWN_USER)
-    return int(raw)
-
-
 async def list_thread_members(request: web.Request) -> web.Response:
     store, thread = store_of(request), _thread(request)
     return json_response(
@@ -169,7 +160,7 @@ async def list_thread_members(request: web.Request) -> web.Response:
 
 async def get_thread_member(request: web.Request) -> web.Response:
     store, thread = store_of(request), _thread(request)
-    tm = thread.thread_members.get(_user_id(request))
+    tm = thread.thread_members.get(user_id_param(request))
     if tm is None:
         raise errors.not_found(errors.UNKNOWN_MEMBER)
     return json_response(payloads.thread_member(store, thread, tm))
@@ -187,7 +178,7 @@ async def leave_thread(request: web.Request) -> web.Response:
 
 async def add_thread_member(request: web.Request) -> web.Response:
     store, thread = store_of(request), _thread(request)
-    user_id = _user_id(request)
+    user_id = user_id_param(request)
     store.get_member(thread.guild_id, user_id)
     store.add_thread_member(thread.id, user_id)
     return no_content()
@@ -196,5 +187,5 @@ async def add_thread_member(request: web.Request) -> web.Response:
 async def remove_thread_member(request: web.Request) -> web.Response:
     thread = _thread(request)
     require(request, thread.id, perms.MANAGE_THREADS)
-    store_of(request).remove_thread_member(thread.id, _user_id(request))
+    store_of(request).remove_thread_member(thread.id, user_id_param(request))
     return no_content()
