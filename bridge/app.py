@@ -10,6 +10,8 @@ from contextlib import suppress
 from mautrix.errors import MatrixRequestError
 from mautrix.types import EventType, Membership, MemberStateEventContent, StateEvent
 
+from .actions.d2m.catch_up import catch_up
+from .actions.d2m.services import RelayOptions, RelayServices
 from .config import Config
 from .convert.d2m.room_state import BridgeContext
 from .db.connect import OpenDatabase, open_database
@@ -21,6 +23,7 @@ from .discord.client import (
     start_discord,
 )
 from .discord.dispatcher import DiscordDispatcher
+from .discord.message_dispatcher import register_message_handlers
 from .matrix.appservice import BridgeAppService
 from .matrix.checks import check_homeserver
 from .matrix.media import MediaRepo, allowed_media_hosts
@@ -43,6 +46,7 @@ class Bridge:
         self.media: MediaRepo | None = None
         self.puppets: Puppets | None = None
         self.guilds: GuildBridge | None = None
+        self.relay: RelayServices | None = None
 
     async def start(self) -> None:
         config = self.config
@@ -70,6 +74,8 @@ class Bridge:
         )
         self._gateway_task = await start_discord(self.discord, config["discord.bot_token"])
         await self._bridge_guilds()
+        assert self.relay is not None
+        await catch_up(self.relay)
         log.info("Bridge started as %s", bot.mxid)
 
     def _build_parts(self) -> None:
@@ -103,6 +109,22 @@ class Bridge:
         )
         self.appservice.raw_event_listeners.append(self.guilds.state.observe)
         DiscordDispatcher(self.discord, self.guilds, self.puppets)
+        self.relay = RelayServices(
+            bot=self.appservice.intent,
+            tables=tables,
+            puppets=self.puppets,
+            media=self.media,
+            guilds=self.guilds,
+            discord=self.discord,
+            options=RelayOptions(
+                cdn_url=config["discord.cdn_url"].rstrip("/"),
+                domain=config["homeserver.domain"],
+                room_mentions=config["bridge.messages.room_mentions"],
+                captions=config["bridge.messages.captions"],
+                system_messages=config["bridge.messages.system_messages"],
+            ),
+        )
+        register_message_handlers(self.discord, self.relay)
 
     async def _bridge_guilds(self) -> None:
         """Guilds bridged before (catching up with what changed) and those in the config."""
@@ -159,6 +181,8 @@ class Bridge:
             self._gateway_task.cancel()
             with suppress(asyncio.CancelledError, Exception):
                 await self._gateway_task
+        if self.relay:
+            await self.relay.queues.idle()
         if self.guilds:
             await self.guilds.wait_idle()
         if self.media:

@@ -198,6 +198,9 @@ RULES: tuple[Rule, ...] = (
         lambda v: v in ("restricted", "public"),
     ),
     Rule("bridge.bridge_voice_channels", "true or false", lambda v: isinstance(v, bool)),
+    Rule("bridge.messages.room_mentions", "true or false", lambda v: isinstance(v, bool)),
+    Rule("bridge.messages.captions", "true or false", lambda v: isinstance(v, bool)),
+    Rule("bridge.messages.system_messages", "true or false", lambda v: isinstance(v, bool)),
     Rule(
         "bridge.permissions",
         'a map of "*", a server name or a user ID to one of relay, user, admin',

@@ -6,11 +6,8 @@ limit, and remembered in ``media_cache`` under a key that survives URL signature
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import mimetypes
-from collections.abc import AsyncIterator, Hashable
-from contextlib import asynccontextmanager
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -20,6 +17,7 @@ from mautrix.appservice import IntentAPI
 from ..convert.d2m.puppet import media_source_key
 from ..db.rows import MediaRow
 from ..db.tables import BridgeTables
+from ..locks import KeyedLocks
 
 log = logging.getLogger("bridge.media")
 
@@ -30,27 +28,6 @@ _TIMEOUT = aiohttp.ClientTimeout(total=300, sock_connect=15, sock_read=60)
 
 class MediaError(Exception):
     """A file could not be bridged; the message says which and why."""
-
-
-class KeyedLocks:
-    """One asyncio lock per key, forgotten when nobody holds or waits for it."""
-
-    def __init__(self) -> None:
-        self._locks: dict[Hashable, tuple[asyncio.Lock, int]] = {}
-
-    @asynccontextmanager
-    async def __call__(self, key: Hashable) -> AsyncIterator[None]:
-        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
-        self._locks[key] = (lock, users + 1)
-        try:
-            async with lock:
-                yield
-        finally:
-            lock, users = self._locks[key]
-            if users <= 1:
-                del self._locks[key]
-            else:
-                self._locks[key] = (lock, users - 1)
 
 
 def _netloc(host: str, port: int | None) -> str:

@@ -40,7 +40,8 @@ from ..convert.d2m.puppet import (
 from ..convert.model import MemberSnapshot, UserSnapshot
 from ..db.rows import PuppetRow
 from ..db.tables import BridgeTables
-from ..matrix.media import KeyedLocks, MediaError, MediaRepo
+from ..locks import KeyedLocks
+from ..matrix.media import MediaError, MediaRepo
 
 log = logging.getLogger("bridge.puppet")
 

@@ -45,9 +45,15 @@ def _apply_errata(spec: dict[str, Any]) -> None:
     - ``Error.code``: the field errors of a 400 Invalid Form Body carry string codes on real
       Discord (``{"code": "BASE_TYPE_MAX_LENGTH", "message": …}``, as Discord's own docs show),
       but the description types every ``code`` as an integer.
+    - ``MessageReferenceType`` lists only DEFAULT (0), though Discord documents FORWARD (1)
+      and sends it on forwarded messages.
     """
     error = spec["components"]["schemas"]["Error"]["properties"]["code"]
     error["type"] = ["integer", "string"]
+    reference_type = spec["components"]["schemas"]["MessageReferenceType"]
+    reference_type["oneOf"].append(
+        {"title": "FORWARD", "description": "Reference to a forwarded message", "const": 1}
+    )
 
 
 @cache

@@ -1,0 +1,54 @@
+"""Catching up after a restart: what was said on Discord while the bridge was down.
+
+Each channel (and thread) that has bridged messages continues from its newest bridged one,
+in order. Channels with nothing bridged yet are the history import's business, not this.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import discord
+
+from ...discord.message_snapshots import message_snapshot
+from .messages import can_mention_everyone, is_own, relay_new
+from .routing import destination
+from .services import RelayServices
+
+log = logging.getLogger("bridge.relay.catch_up")
+
+
+async def catch_up(services: RelayServices) -> int:
+    """Relay every message newer than the last bridged one, channel by channel."""
+    rows = await services.tables.db.fetch(
+        "SELECT channel_id, MAX(discord_message_id) AS last_id FROM message_part"
+        " GROUP BY channel_id ORDER BY channel_id"
+    )
+    relayed = 0
+    for row in rows:
+        relayed += await _catch_up_channel(services, row["channel_id"], row["last_id"])
+    if relayed:
+        log.info("Caught up with %d message(s) sent while the bridge was away", relayed)
+    return relayed
+
+
+async def _catch_up_channel(services: RelayServices, channel_id: int, last_id: int) -> int:
+    where = await destination(services.tables, services.discord, channel_id)
+    channel = services.discord.get_channel(channel_id)
+    if where is None or not isinstance(channel, discord.abc.Messageable):
+        return 0
+    relayed = 0
+    try:
+        async for message in channel.history(
+            limit=None, after=discord.Object(last_id), oldest_first=True
+        ):
+            if await is_own(services, message):
+                continue
+            async with services.room_locks(where.room_id):
+                sent = await relay_new(
+                    services, message_snapshot(message), where, can_mention_everyone(message)
+                )
+            relayed += 1 if sent else 0
+    except discord.HTTPException as error:
+        log.warning("Could not catch up with channel %s: %s", channel_id, error)
+    return relayed

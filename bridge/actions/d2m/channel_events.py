@@ -1,0 +1,59 @@
+"""Typing and pins: what happens in a Discord channel besides messages."""
+
+from __future__ import annotations
+
+import logging
+
+import discord
+from mautrix.errors import MatrixRequestError
+from mautrix.types import RoomID
+
+from ...discord.user_snapshots import member_snapshot, user_snapshot
+from ...portal.apply_state import apply_state
+from .routing import destination
+from .services import RelayServices
+
+log = logging.getLogger("bridge.relay.channel")
+TYPING_TIMEOUT_MS = 10_000  # Discord's typing indicator lasts about 10 s
+
+
+async def on_raw_typing(services: RelayServices, payload: discord.RawTypingEvent) -> None:
+    if services.discord.user and payload.user_id == services.discord.user.id:
+        return
+    where = await destination(services.tables, services.discord, payload.channel_id)
+    if where is None or payload.user is None:
+        return
+    user = user_snapshot(payload.user)
+    member = member_snapshot(payload.user) if isinstance(payload.user, discord.Member) else None
+    try:
+        intent = await services.puppets.ensure(user)
+        await services.puppets.join(intent, where.room_id, user=user, member=member)
+        await intent.set_typing(RoomID(where.room_id), timeout=TYPING_TIMEOUT_MS)
+    except MatrixRequestError as error:
+        log.debug("Typing of %s not shown: %s", payload.user_id, error)
+
+
+async def on_guild_channel_pins_update(
+    services: RelayServices,
+    channel: discord.abc.GuildChannel | discord.Thread,
+    last_pin: object = None,
+) -> None:
+    """Pins as the room's pinned events, oldest pin first; unbridged messages are left out."""
+    where = await destination(services.tables, services.discord, channel.id)
+    if where is None or where.thread_id is not None:
+        return
+    try:
+        pins = [m async for m in channel.pins(limit=None, oldest_first=True)]  # type: ignore[union-attr]
+    except discord.HTTPException as error:
+        log.warning("Could not read the pins of %s: %s", channel.id, error)
+        return
+    pinned = []
+    for message in pins:
+        parts = await services.tables.message_parts_of(message.id)
+        if parts:
+            pinned.append(parts[0].event_id)
+    desired = {("m.room.pinned_events", ""): {"pinned": pinned}}
+    async with services.room_locks(where.room_id):
+        await apply_state(
+            services.bot, services.guilds.state, where.room_id, desired, services.puppets.is_ghost
+        )

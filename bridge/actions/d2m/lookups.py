@@ -1,0 +1,178 @@
+"""Looking up everything a Discord message refers to, so its conversion can stay pure.
+
+Mentioned users get their ghosts (lazily created here), custom emoji, attachments and stickers
+are uploaded (once each, through the media cache), the replied-to and thread events are found
+in the message mappings.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from ...convert.d2m.context import (
+    ChannelTarget,
+    MessageContext,
+    ReplyTarget,
+    RoleTarget,
+    ThreadTarget,
+    UploadedMedia,
+)
+from ...convert.d2m.markdown import custom_emoji_in, mentioned_channel_ids, mentioned_role_ids
+from ...convert.message_model import MessageSnapshot, StickerFormat
+from ...convert.model import UserSnapshot
+from ...db.rows import MessagePartRow
+from ...discord.user_snapshots import user_snapshot
+from ...matrix.media import MediaError
+from .routing import Destination
+from .services import RelayServices
+
+log = logging.getLogger("bridge.relay.lookups")
+
+
+async def message_context(
+    services: RelayServices, message: MessageSnapshot, where: Destination
+) -> MessageContext:
+    """The context for converting ``message`` into the room of ``where``."""
+    texts = [message.content]
+    texts += [embed.description or "" for embed in message.embeds]
+    if message.forwarded:
+        texts.append(message.forwarded.content)
+    user_mxids, user_names = await _mentioned_users(services, message)
+    emoji, media = await asyncio.gather(
+        _upload_emoji(services, texts), _upload_media(services, message)
+    )
+    return MessageContext(
+        domain=services.options.domain,
+        user_mxids=user_mxids,
+        user_names=user_names,
+        roles=_roles(services, message, texts, where),
+        channels=await _channels(services, texts),
+        emoji=emoji,
+        media=media,
+        reply_to=await reply_target(services, message),
+        thread=await thread_target(services, message, where),
+        allow_room_mention=services.options.room_mentions,
+    )
+
+
+async def _mentioned_users(
+    services: RelayServices, message: MessageSnapshot
+) -> tuple[dict[int, str], dict[int, str]]:
+    mxids: dict[int, str] = {}
+    names: dict[int, str] = {}
+    for mention in message.mentions:
+        cached = services.discord.get_user(mention.user_id)
+        user = (
+            user_snapshot(cached) if cached else UserSnapshot(mention.user_id, mention.display_name)
+        )
+        try:
+            intent = await services.puppets.ensure(user)
+        except Exception as error:  # a mention must not stop the message
+            log.warning("Could not create the ghost of mentioned %s: %s", mention.user_id, error)
+            continue
+        mxids[mention.user_id] = str(intent.mxid)
+        names[mention.user_id] = mention.display_name
+    return mxids, names
+
+
+def _roles(
+    services: RelayServices, message: MessageSnapshot, texts: list[str], where: Destination
+) -> dict[int, RoleTarget]:
+    guild = services.discord.get_guild(where.guild_id) if where.guild_id else None
+    if guild is None:
+        return {}
+    wanted = set(message.role_mention_ids)
+    for text in texts:
+        wanted.update(mentioned_role_ids(text))
+    roles = {}
+    for role_id in wanted:
+        role = guild.get_role(role_id)
+        if role is not None:
+            roles[role_id] = RoleTarget(role.name, role.color.value)
+    return roles
+
+
+async def _channels(services: RelayServices, texts: list[str]) -> dict[int, ChannelTarget]:
+    targets = {}
+    for text in texts:
+        for channel_id in mentioned_channel_ids(text):
+            row = await services.tables.portals.get(channel_id)
+            channel = services.discord.get_channel(channel_id)
+            name = row.name if row else getattr(channel, "name", None)
+            if name is None:
+                continue
+            targets[channel_id] = ChannelTarget(name, row.room_id if row else None)
+    return targets
+
+
+async def _upload_emoji(services: RelayServices, texts: list[str]) -> dict[int, UploadedMedia]:
+    found: dict[int, UploadedMedia] = {}
+    for text in texts:
+        for emoji_id, name, animated in custom_emoji_in(text):
+            if emoji_id in found:
+                continue
+            url = f"{services.options.cdn_url}/emojis/{emoji_id}.{'gif' if animated else 'png'}"
+            uploaded = await _upload(services, url, f"{name}.{'gif' if animated else 'png'}")
+            if uploaded:
+                found[emoji_id] = uploaded
+    return found
+
+
+async def _upload_media(
+    services: RelayServices, message: MessageSnapshot
+) -> dict[int, UploadedMedia]:
+    """Attachments and stickers, uploaded in parallel; a failed one is left out (a link)."""
+    jobs: dict[int, tuple[str, str]] = {a.id: (a.url, a.filename) for a in message.attachments}
+    if message.forwarded:
+        jobs |= {a.id: (a.url, a.filename) for a in message.forwarded.attachments}
+    for sticker in message.stickers:
+        if sticker.format != StickerFormat.LOTTIE:
+            jobs[sticker.id] = (sticker.url, f"{sticker.name}.png")
+    ids = list(jobs)
+    results = await asyncio.gather(*(_upload(services, *jobs[i]) for i in ids))
+    return {media_id: result for media_id, result in zip(ids, results, strict=True) if result}
+
+
+async def _upload(services: RelayServices, url: str, filename: str) -> UploadedMedia | None:
+    try:
+        row = await services.media.upload_from_url(url, services.bot, filename=filename)
+    except MediaError as error:
+        log.warning("Not uploading %s: %s", url, error)
+        return None
+    return UploadedMedia(row.mxc, row.mimetype, row.size)
+
+
+async def first_part(services: RelayServices, discord_message_id: int) -> MessagePartRow | None:
+    parts = await services.tables.message_parts_of(discord_message_id)
+    return parts[0] if parts else None
+
+
+async def reply_target(services: RelayServices, message: MessageSnapshot) -> ReplyTarget | None:
+    reference = message.reference
+    if reference is None or reference.forward or reference.message_id is None:
+        return None
+    target = await first_part(services, reference.message_id)
+    return ReplyTarget(target.event_id, target.sender_mxid) if target else None
+
+
+async def thread_target(
+    services: RelayServices, message: MessageSnapshot, where: Destination
+) -> ThreadTarget | None:
+    """For a message of a Discord thread: the Matrix thread root and its newest event.
+
+    A thread started from a message roots on that message (same id). A thread started on its
+    own roots on its first bridged message, which is sent as a plain message.
+    """
+    if where.thread_id is None:
+        return None
+    root = await first_part(services, where.thread_id)
+    in_thread = await services.tables.message_parts.find(
+        "thread_id = $1", where.thread_id, order="discord_message_id, part"
+    )
+    if root is None:
+        if not in_thread or in_thread[0].discord_message_id == message.id:
+            return None
+        root = in_thread[0]
+    latest = in_thread[-1] if in_thread else root
+    return ThreadTarget(root.event_id, latest.event_id)

@@ -1,0 +1,213 @@
+"""Relaying Discord messages, their edits and their deletions into Matrix.
+
+Every event goes out as the author's ghost with the Discord timestamp (``ts``) and a
+transaction id made from the message id and the part number, so sending a message twice
+(after a crash, or when catching up) is deduplicated by the homeserver, and the mappings
+stored afterwards let later edits, replies, reactions and deletions find the events.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+import discord
+from mautrix.appservice import IntentAPI
+from mautrix.errors import MatrixRequestError
+from mautrix.types import EventID, EventType, RoomID
+
+from ...convert.d2m.message import (
+    ExistingPart,
+    MatrixPart,
+    convert_message,
+    delete_plan,
+    edit_plan,
+)
+from ...convert.message_model import MessageSnapshot
+from ...db.rows import MessagePartRow
+from ...discord.message_snapshots import message_snapshot
+from .lookups import message_context
+from .routing import Destination, destination
+from .services import RelayServices
+
+log = logging.getLogger("bridge.relay.messages")
+
+
+async def is_own(services: RelayServices, message: discord.Message) -> bool:
+    """The bridge's own bot, or a webhook of the bridge (Matrix users' messages): no echo."""
+    client_user = services.discord.user
+    if client_user is not None and message.author.id == client_user.id:
+        return True
+    if message.webhook_id is None:
+        return False
+    return await services.tables.portals.find_one("webhook_id = $1", message.webhook_id) is not None
+
+
+def can_mention_everyone(message: discord.Message) -> bool:
+    author, channel = message.author, message.channel
+    if not isinstance(author, discord.Member) or not hasattr(channel, "permissions_for"):
+        return False
+    return channel.permissions_for(author).mention_everyone
+
+
+async def on_message(services: RelayServices, message: discord.Message) -> None:
+    if await is_own(services, message):
+        return
+    where = await destination(services.tables, services.discord, message.channel.id)
+    if where is None:
+        return
+    snapshot = message_snapshot(message)
+    async with services.room_locks(where.room_id):
+        await relay_new(services, snapshot, where, can_mention_everyone(message))
+
+
+async def relay_new(
+    services: RelayServices, message: MessageSnapshot, where: Destination, mention_all: bool
+) -> list[MessagePartRow]:
+    """Send a message's parts (unless already bridged) and store their mappings."""
+    if await services.tables.message_parts_of(message.id):
+        return []
+    intent = await services.puppets.ensure(message.author, ghost_id=message.ghost_id)
+    await services.puppets.join(intent, where.room_id, user=message.author, member=message.member)
+    context = await message_context(services, message, where)
+    parts = convert_message(
+        message,
+        context,
+        captions=services.options.captions,
+        system_messages=services.options.system_messages,
+        author_can_mention_everyone=mention_all,
+    )
+    rows = []
+    for index, part in enumerate(parts):
+        event_id = await send_part(
+            intent, where.room_id, part, f"dc_{message.id}_{index}", message.timestamp_ms
+        )
+        rows.append(part_row(message, where, index, part, event_id, intent))
+    await services.tables.message_parts.upsert_many(rows)
+    return rows
+
+
+def part_row(
+    message: MessageSnapshot,
+    where: Destination,
+    index: int,
+    part: MatrixPart,
+    event_id: str,
+    intent: IntentAPI,
+) -> MessagePartRow:
+    return MessagePartRow(
+        discord_message_id=message.id,
+        part=index,
+        channel_id=where.channel_id,
+        room_id=where.room_id,
+        event_id=event_id,
+        sender_mxid=str(intent.mxid),
+        timestamp=message.timestamp_ms,
+        thread_id=where.thread_id,
+        kind=part.kind,
+        event_type=part.event_type,
+        edited_ms=message.edited_ms,
+    )
+
+
+async def send_part(
+    intent: IntentAPI, room_id: str, part: MatrixPart, txn_id: str, timestamp_ms: int
+) -> str:
+    return await intent.send_message_event(
+        RoomID(room_id),
+        EventType.find(part.event_type, EventType.Class.MESSAGE),
+        part.content,  # type: ignore[arg-type]  # plain JSON content is sent as it is
+        txn_id=txn_id,
+        timestamp=timestamp_ms,
+    )
+
+
+async def on_raw_message_edit(
+    services: RelayServices, payload: discord.RawMessageUpdateEvent
+) -> None:
+    edited = payload.data.get("edited_timestamp")
+    if not edited:
+        return  # an update without an edit: embeds resolved, a flag changed
+    where = await destination(services.tables, services.discord, payload.channel_id)
+    if where is None or await is_own(services, payload.message):
+        return
+    edited_ms = int(datetime.fromisoformat(edited).timestamp() * 1000)
+    async with services.room_locks(where.room_id):
+        rows = await services.tables.message_parts_of(payload.message_id)
+        if not rows or rows[0].edited_ms == edited_ms:
+            return
+        snapshot = message_snapshot(payload.message)
+        await relay_edit(services, snapshot, where, rows, can_mention_everyone(payload.message))
+
+
+async def relay_edit(
+    services: RelayServices,
+    message: MessageSnapshot,
+    where: Destination,
+    rows: list[MessagePartRow],
+    mention_all: bool,
+) -> None:
+    """Replace the text of every part that changed, redact parts gone, send parts new."""
+    intent = await services.puppets.ensure(message.author, ghost_id=message.ghost_id)
+    existing = [ExistingPart(r.part, r.kind, r.event_id, r.event_type) for r in rows]
+    context = await message_context(services, message, where)
+    plan = edit_plan(
+        message,
+        existing,
+        context,
+        captions=services.options.captions,
+        system_messages=services.options.system_messages,
+        author_can_mention_everyone=mention_all,
+    )
+    stamp = message.edited_ms or message.timestamp_ms
+    for index, (event_id, part) in enumerate(plan.replace):
+        await send_part(intent, where.room_id, part, f"dc_{message.id}_e{stamp}_{index}", stamp)
+        log.debug("Edited %s for Discord message %s", event_id, message.id)
+    await _redact(services, where.room_id, plan.redact, "Removed on Discord")
+    kept = [row for row in rows if row.event_id not in plan.redact]
+    next_index = max((row.part for row in rows), default=-1) + 1
+    new_rows = []
+    for offset, part in enumerate(plan.send):
+        index = next_index + offset
+        event_id = await send_part(intent, where.room_id, part, f"dc_{message.id}_{index}", stamp)
+        new_rows.append(part_row(message, where, index, part, event_id, intent))
+    for row in kept:
+        row.edited_ms = message.edited_ms
+    for row in rows:
+        if row.event_id in plan.redact:
+            await services.tables.message_parts.delete(row.discord_message_id, row.part)
+    await services.tables.message_parts.upsert_many(kept + new_rows)
+
+
+async def on_raw_message_delete(
+    services: RelayServices, payload: discord.RawMessageDeleteEvent
+) -> None:
+    await delete_messages(services, payload.channel_id, [payload.message_id])
+
+
+async def on_raw_bulk_message_delete(
+    services: RelayServices, payload: discord.RawBulkMessageDeleteEvent
+) -> None:
+    await delete_messages(services, payload.channel_id, sorted(payload.message_ids))
+
+
+async def delete_messages(services: RelayServices, channel_id: int, message_ids: list[int]) -> None:
+    """Redact every part of each message, then forget the mappings."""
+    where = await destination(services.tables, services.discord, channel_id)
+    if where is None:
+        return
+    async with services.room_locks(where.room_id):
+        for message_id in message_ids:
+            rows = await services.tables.message_parts_of(message_id)
+            existing = [ExistingPart(r.part, r.kind, r.event_id, r.event_type) for r in rows]
+            await _redact(services, where.room_id, delete_plan(existing), "Deleted on Discord")
+            for row in rows:
+                await services.tables.message_parts.delete(row.discord_message_id, row.part)
+
+
+async def _redact(services: RelayServices, room_id: str, event_ids: list[str], reason: str) -> None:
+    for event_id in event_ids:
+        try:
+            await services.bot.redact(RoomID(room_id), EventID(event_id), reason=reason)
+        except MatrixRequestError as error:
+            log.warning("Could not redact %s in %s: %s", event_id, room_id, error)

@@ -1,0 +1,48 @@
+"""Keeping Discord's order: one queue per channel, worked through one job at a time.
+
+discord.py runs each event handler as its own task, so two messages that arrive back to back
+can overtake each other at their first ``await``. A job is queued synchronously, before any
+await, in the queue of its channel (a thread shares its parent's queue, so a thread never
+starts before the message it grew from), and each queue runs its jobs strictly in order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from collections.abc import Awaitable, Callable
+
+log = logging.getLogger("bridge.relay.order")
+Job = Callable[[], Awaitable[None]]
+
+
+class ChannelQueues:
+    def __init__(self) -> None:
+        self._queues: dict[int, deque[Job]] = {}
+        self._workers: dict[int, asyncio.Task] = {}
+
+    def submit(self, key: int, job: Job) -> None:
+        """Queue ``job`` behind everything already queued for ``key``."""
+        self._queues.setdefault(key, deque()).append(job)
+        if key not in self._workers:
+            self._workers[key] = asyncio.create_task(self._drain(key), name=f"relay-{key}")
+
+    async def _drain(self, key: int) -> None:
+        queue = self._queues[key]
+        try:
+            while queue:
+                job = queue.popleft()
+                try:
+                    await job()
+                except Exception:
+                    log.exception("A relay job for channel %s failed", key)
+        finally:
+            del self._workers[key]
+            if not queue:
+                del self._queues[key]
+
+    async def idle(self) -> None:
+        """Wait until every queued job has run (shutdown, tests)."""
+        while self._workers:
+            await asyncio.gather(*self._workers.values(), return_exceptions=True)

@@ -1,0 +1,129 @@
+"""Relaying Discord reactions: each user's emoji on a message as their ghost's m.reaction."""
+
+from __future__ import annotations
+
+import logging
+
+import discord
+from mautrix.errors import MatrixRequestError
+from mautrix.types import EventID, EventType, RoomID
+
+from ...convert.d2m.puppet import user_ghost_id
+from ...convert.model import UserSnapshot
+from ...db.rows import ReactionRow
+from ...discord.user_snapshots import member_snapshot, user_snapshot
+from ...matrix.media import MediaError
+from .routing import destination
+from .services import RelayServices
+
+log = logging.getLogger("bridge.relay.reactions")
+
+
+def emoji_key(emoji: discord.PartialEmoji) -> str:
+    """How a reaction's emoji is stored: the unicode emoji itself, or a custom emoji's id."""
+    return str(emoji.id) if emoji.id else str(emoji.name)
+
+
+async def reaction_content(
+    services: RelayServices, emoji: discord.PartialEmoji, event_id: str
+) -> dict | None:
+    """The m.reaction content; a custom emoji becomes its uploaded image's mxc as the key."""
+    relates = {"rel_type": "m.annotation", "event_id": event_id}
+    if emoji.id is None:
+        return {"m.relates_to": {**relates, "key": emoji.name}}
+    ext = "gif" if emoji.animated else "png"
+    url = f"{services.options.cdn_url}/emojis/{emoji.id}.{ext}"
+    try:
+        media = await services.media.upload_from_url(
+            url, services.bot, filename=f"{emoji.name}.{ext}"
+        )
+    except MediaError as error:
+        log.warning("Custom emoji %s not uploaded: %s", emoji.id, error)
+        return {"m.relates_to": {**relates, "key": f":{emoji.name}:"}}
+    return {
+        "m.relates_to": {**relates, "key": media.mxc},
+        "com.beeper.reaction.shortcode": f":{emoji.name}:",
+    }
+
+
+async def _reactor(
+    services: RelayServices, payload: discord.RawReactionActionEvent
+) -> UserSnapshot:
+    if payload.member is not None:
+        return user_snapshot(payload.member)
+    user = services.discord.get_user(payload.user_id) or await services.discord.fetch_user(
+        payload.user_id
+    )
+    return user_snapshot(user)
+
+
+async def on_raw_reaction_add(
+    services: RelayServices, payload: discord.RawReactionActionEvent
+) -> None:
+    if services.discord.user and payload.user_id == services.discord.user.id:
+        return  # the bridge's own reactions mirror Matrix ones
+    where = await destination(services.tables, services.discord, payload.channel_id)
+    if where is None:
+        return
+    async with services.room_locks(where.room_id):
+        key = emoji_key(payload.emoji)
+        if await services.tables.reactions.get(payload.message_id, payload.user_id, key):
+            return
+        parts = await services.tables.message_parts_of(payload.message_id)
+        if not parts:
+            return
+        user = await _reactor(services, payload)
+        intent = await services.puppets.ensure(user)
+        member = member_snapshot(payload.member) if payload.member else None
+        await services.puppets.join(intent, where.room_id, user=user, member=member)
+        content = await reaction_content(services, payload.emoji, parts[0].event_id)
+        if content is None:
+            return
+        txn = f"dc_react_{payload.message_id}_{payload.user_id}_{key}"
+        event_id = await intent.send_message_event(
+            RoomID(where.room_id), EventType.REACTION, content, txn_id=txn
+        )
+        await services.tables.reactions.upsert(
+            ReactionRow(payload.message_id, payload.user_id, key, where.room_id, event_id)
+        )
+
+
+async def on_raw_reaction_remove(
+    services: RelayServices, payload: discord.RawReactionActionEvent
+) -> None:
+    row = await services.tables.reactions.get(
+        payload.message_id, payload.user_id, emoji_key(payload.emoji)
+    )
+    if row is not None:
+        await _redact_reactions(services, [row])
+
+
+async def on_raw_reaction_clear(
+    services: RelayServices, payload: discord.RawReactionClearEvent
+) -> None:
+    rows = await services.tables.reactions.find("discord_message_id = $1", payload.message_id)
+    await _redact_reactions(services, rows)
+
+
+async def on_raw_reaction_clear_emoji(
+    services: RelayServices, payload: discord.RawReactionClearEmojiEvent
+) -> None:
+    rows = await services.tables.reactions.find(
+        "discord_message_id = $1 AND emoji_key = $2", payload.message_id, emoji_key(payload.emoji)
+    )
+    await _redact_reactions(services, rows)
+
+
+async def _redact_reactions(services: RelayServices, rows: list[ReactionRow]) -> None:
+    for row in rows:
+        async with services.room_locks(row.room_id):
+            intent = services.puppets.intent(user_ghost_id(row.discord_user_id))
+            try:
+                await intent.redact(
+                    RoomID(row.room_id), EventID(row.event_id), reason="Reaction removed"
+                )
+            except MatrixRequestError as error:
+                log.warning("Could not redact reaction %s: %s", row.event_id, error)
+            await services.tables.reactions.delete(
+                row.discord_message_id, row.discord_user_id, row.emoji_key
+            )

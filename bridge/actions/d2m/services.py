@@ -1,0 +1,41 @@
+"""What the Discord → Matrix actions share: the bridge's parts, wired once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import discord
+from mautrix.appservice import IntentAPI
+
+from ...db.tables import BridgeTables
+from ...locks import KeyedLocks
+from ...matrix.media import MediaRepo
+from ...portal.guild_sync import GuildBridge
+from ...puppet.puppets import Puppets
+from .ordering import ChannelQueues
+
+
+@dataclass(frozen=True)
+class RelayOptions:
+    """The config's say on how messages are relayed."""
+
+    cdn_url: str
+    domain: str
+    room_mentions: bool = True  # @everyone/@here may become @room (if the author may)
+    captions: bool = False  # text + one attachment as one captioned media event
+    system_messages: bool = True  # joins, pins, boosts… as notices
+
+
+@dataclass
+class RelayServices:
+    bot: IntentAPI
+    tables: BridgeTables
+    puppets: Puppets
+    media: MediaRepo
+    guilds: GuildBridge
+    discord: discord.Client
+    options: RelayOptions
+    # Events of one channel are handled in arrival order (see ordering.py).
+    queues: ChannelQueues = field(default_factory=ChannelQueues)
+    # Work on one room never interleaves (a channel and its threads share a room).
+    room_locks: KeyedLocks = field(default_factory=KeyedLocks)
