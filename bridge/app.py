@@ -7,6 +7,7 @@ import logging
 import signal
 from contextlib import suppress
 
+from mautrix.api import Method, Path
 from mautrix.errors import MatrixRequestError
 from mautrix.types import EventType, Membership, MemberStateEventContent, StateEvent
 
@@ -72,6 +73,7 @@ class Bridge:
         point_discord_py_at(
             config["discord.api_url"], config["discord.gateway_url"], config["discord.cdn_url"]
         )
+        await self._respect_upload_limit()
         self._gateway_task = await start_discord(self.discord, config["discord.bot_token"])
         await self._bridge_guilds()
         assert self.relay is not None
@@ -125,6 +127,21 @@ class Bridge:
             ),
         )
         register_message_handlers(self.discord, self.relay)
+
+    async def _respect_upload_limit(self) -> None:
+        """Files over the homeserver's upload limit are not fetched: they become links."""
+        assert self.appservice is not None and self.media is not None
+        try:
+            media_config = await self.appservice.intent.api.request(
+                Method.GET, Path.v1.media.config
+            )
+        except MatrixRequestError as error:
+            log.warning("Could not read the homeserver's upload limit: %s", error)
+            return
+        limit = media_config.get("m.upload.size")
+        if isinstance(limit, int) and limit < self.media.max_size:
+            log.info("The homeserver accepts uploads up to %d bytes", limit)
+            self.media.max_size = limit
 
     async def _bridge_guilds(self) -> None:
         """Guilds bridged before (catching up with what changed) and those in the config."""

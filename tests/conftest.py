@@ -10,6 +10,7 @@ pytest_plugins = [
     "tests.fixtures.bridge",
     "tests.fixtures.inprocess",
     "tests.fixtures.community",
+    "tests.fixtures.lounge",
 ]
 
 

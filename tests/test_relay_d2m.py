@@ -2,67 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
-from bridge.app import Bridge
 from bridge.sandbox.discord.cdn import solid_png
 from bridge.sandbox.discord.store import Attachment
 from bridge.sandbox.matrix_client import MatrixTestClient
-from tests.fixtures.community import Community, eventually, ghost, room_of
+from tests.fixtures.community import eventually, ghost
 from tests.fixtures.discord import SandboxGuild
+from tests.fixtures.lounge import Lounge
 
 pytestmark = pytest.mark.slow
-
-
-class Lounge:
-    """The bridged #lounge channel: post on Discord, look in Matrix."""
-
-    def __init__(
-        self,
-        bridge: Bridge,
-        sandbox: SandboxGuild,
-        community: Community,
-        room: str,
-        viewer: MatrixTestClient,
-    ) -> None:
-        self.bridge, self.store, self.community = bridge, sandbox.emulator.store, community
-        self.channel_id = community.channels["lounge"]
-        self.room = room
-        self.viewer = viewer
-
-    def user(self, name: str) -> int:
-        return self.community.users[name]
-
-    async def events(self, event_type: str = "m.room.message") -> list[dict[str, Any]]:
-        return await self.viewer.timeline(self.room, types=[event_type])
-
-    async def wait_for(self, predicate, what: str, event_type: str = "m.room.message") -> dict:  # noqa: ANN001
-        async def check() -> dict | None:
-            return next((e for e in await self.events(event_type) if predicate(e)), None)
-
-        return await eventually(check, what)
-
-    async def event_of(self, message_id: int, part: int = 0) -> str:
-        async def mapped() -> str | None:
-            parts = await self.bridge.database.tables.message_parts_of(message_id)
-            return parts[part].event_id if len(parts) > part else None
-
-        return await eventually(mapped, f"the Matrix event of Discord message {message_id}")
-
-
-@pytest.fixture
-async def lounge(
-    running_bridge: Bridge,
-    community: Community,
-    sandbox_guild: SandboxGuild,
-    bot_view: MatrixTestClient,
-) -> Lounge:
-    assert running_bridge.guilds is not None
-    await running_bridge.guilds.bridge_guild(community.guild_id)
-    room = await room_of(running_bridge, community.channels["lounge"])
-    return Lounge(running_bridge, sandbox_guild, community, room, bot_view)
 
 
 async def test_text_arrives_from_the_authors_ghost_with_its_time_and_formatting(

@@ -62,6 +62,16 @@ class DiscordDispatcher:
     async def on_guild_update(self, before: discord.Guild, after: discord.Guild) -> None:
         self.guilds.schedule_sync(after.id)
 
+    async def on_guild_emojis_update(
+        self, guild: discord.Guild, before: object, after: object
+    ) -> None:
+        self.guilds.schedule_sync(guild.id)  # the rooms' image pack
+
+    async def on_guild_stickers_update(
+        self, guild: discord.Guild, before: object, after: object
+    ) -> None:
+        self.guilds.schedule_sync(guild.id)
+
     # Roles and members: power levels, and ghosts leaving.
 
     async def on_guild_role_create(self, role: discord.Role) -> None:

@@ -20,6 +20,7 @@ from mautrix.appservice import IntentAPI
 from mautrix.errors import MatrixRequestError
 from mautrix.types import MessageType, RoomID, TextMessageEventContent
 
+from ..convert.d2m.image_pack import PackImage, image_pack, with_image_pack
 from ..convert.d2m.room_state import (
     BridgeContext,
     PortalKind,
@@ -29,7 +30,7 @@ from ..convert.d2m.room_state import (
     space_tree,
 )
 from ..convert.model import ChannelType, GuildSnapshot
-from ..db.rows import GuildRow, PortalRow
+from ..db.rows import GuildRow, MediaRow, PortalRow
 from ..db.tables import BridgeTables
 from ..discord.snapshots import guild_snapshot
 from ..discord.user_snapshots import user_snapshot
@@ -77,6 +78,7 @@ class GuildBridge:
         self._locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._pending: dict[int, asyncio.Task] = {}
         self._archived_posts: dict[int, list[discord.Thread]] = {}
+        self._pack: dict | None = None  # the image pack of the guild being synced
 
     async def bridge_guild(self, guild_id: int) -> SyncResult:
         """Bridge a guild the bot is in (again is harmless): space, sub-spaces and rooms."""
@@ -121,7 +123,33 @@ class GuildBridge:
         async with self._locks[guild.id]:
             snapshot = guild_snapshot(guild, self._archived_posts.get(guild.id, ()))
             await self._ensure_powerful_ghosts(guild, snapshot)
+            self._pack = await self._image_pack(guild)
             return await self._sync_snapshot(snapshot)
+
+    async def _image_pack(self, guild: discord.Guild) -> dict | None:
+        """The guild's emoji and stickers, uploaded once each, as an image pack."""
+        images = []
+        for emoji in guild.emojis:
+            uploaded = await self._upload_quietly(emoji.url)
+            if uploaded:
+                images.append(PackImage(emoji.name, uploaded.mxc, uploaded.mimetype))
+        for sticker in guild.stickers:
+            if sticker.format is discord.StickerFormatType.lottie:
+                continue  # no image to show
+            uploaded = await self._upload_quietly(sticker.url)
+            if uploaded:
+                images.append(
+                    PackImage(sticker.name, uploaded.mxc, uploaded.mimetype, sticker=True)
+                )
+        row = await self.tables.guilds.get(guild.id)
+        return image_pack(guild.name, row.avatar_mxc if row else None, images) if images else None
+
+    async def _upload_quietly(self, url: str) -> MediaRow | None:
+        try:
+            return await self.media.upload_from_url(url, self.bot)
+        except MediaError as error:
+            log.warning("Not uploading %s: %s", url, error)
+            return None
 
     async def _ensure_powerful_ghosts(self, guild: discord.Guild, snapshot: GuildSnapshot) -> None:
         """Members who get power in Matrix have a ghost, so rooms' settings show their names.
@@ -184,7 +212,7 @@ class GuildBridge:
             for child in nodes
             if child.parent_id == node.discord_id and child.discord_id in room_ids
         }
-        return desired_state(
+        state = desired_state(
             guild,
             node,
             self.context,
@@ -193,6 +221,7 @@ class GuildBridge:
             guild_space_room_id=room_ids.get(guild.id),
             avatar_mxc=avatar if node.kind is PortalKind.GUILD_SPACE else None,
         )
+        return with_image_pack(state, self._pack)
 
     async def _create_room(self, node: PortalNode, state: dict) -> str:
         body = creation_request(node, state, self.context)

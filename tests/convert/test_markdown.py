@@ -18,6 +18,7 @@ def case(text: str, html: str | None, body: str | None = None, *, id: str) -> ob
 
 
 PLAIN = [
+    case("", None, id="empty"),
     case("hello world", None, id="plain"),
     case("gm ☀️ 日本語 Привет مرحبا", None, id="scripts-and-emoji"),
     case("a < b && c > d \"quoted\" 'single'", None, id="html-characters"),

@@ -21,10 +21,15 @@ async def on_raw_typing(services: RelayServices, payload: discord.RawTypingEvent
     if services.discord.user and payload.user_id == services.discord.user.id:
         return
     where = await destination(services.tables, services.discord, payload.channel_id)
-    if where is None or payload.user is None:
+    if where is None:
         return
-    user = user_snapshot(payload.user)
-    member = member_snapshot(payload.user) if isinstance(payload.user, discord.Member) else None
+    typist = payload.user or services.discord.get_user(payload.user_id)
+    try:
+        typist = typist or await services.discord.fetch_user(payload.user_id)
+    except discord.HTTPException:
+        return
+    user = user_snapshot(typist)
+    member = member_snapshot(typist) if isinstance(typist, discord.Member) else None
     try:
         intent = await services.puppets.ensure(user)
         await services.puppets.join(intent, where.room_id, user=user, member=member)

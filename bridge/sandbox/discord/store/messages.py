@@ -180,6 +180,15 @@ class MessagesMixin(ReactionsMixin):
         self._emit_message_update(msg)
         return msg
 
+    def resolve_embeds(
+        self, channel_id: int, message_id: int, embeds: list[dict[str, Any]]
+    ) -> None:
+        """Discord unfurling a link: embeds added, no edit (``edited_timestamp`` unchanged);
+        emits MESSAGE_UPDATE."""
+        msg = self.get_message(channel_id, message_id)
+        msg.embeds = [dict(e, type=e.get("type", "rich")) for e in embeds]
+        self._emit_message_update(msg)
+
     def _emit_message_update(self, msg: Message) -> None:
         data = payloads_messages.message_event(self, msg)
         self.emit("MESSAGE_UPDATE", data, msg.guild_id, Intents.GUILD_MESSAGES)
