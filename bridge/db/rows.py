@@ -119,3 +119,14 @@ class HandledTransactionRow:
 
     txn_id: str
     handled_at: int  # ms since the epoch
+
+
+@dataclass
+class MatrixReactionRow:
+    """A Matrix user's reaction relayed to Discord (as the bridge bot's reaction there)."""
+
+    room_id: str
+    event_id: str
+    discord_message_id: int
+    emoji_key: str  # what the bot reacted with: a unicode emoji or "name:id"
+    sender_mxid: str

@@ -15,6 +15,7 @@ from .rows import (
     GuildRow,
     HandledTransactionRow,
     ImportCheckpointRow,
+    MatrixReactionRow,
     MatrixUserRow,
     MediaRow,
     MessagePartRow,
@@ -108,6 +109,9 @@ class BridgeTables:
         self.import_checkpoints = Table(
             db, "import_checkpoint", ImportCheckpointRow, ("channel_id",)
         )
+        self.matrix_reactions = Table(
+            db, "matrix_reaction", MatrixReactionRow, ("room_id", "event_id")
+        )
         self.handled_transactions = Table(db, "handled_txn", HandledTransactionRow, ("txn_id",))
 
     async def portal_by_room(self, room_id: str) -> PortalRow | None:
@@ -119,8 +123,13 @@ class BridgeTables:
         )
 
     async def message_part_by_event(self, room_id: str, event_id: str) -> MessagePartRow | None:
-        return await self.message_parts.find_one(
-            "room_id = $1 AND event_id = $2", room_id, event_id
+        parts = await self.message_parts_by_event(room_id, event_id)
+        return parts[0] if parts else None
+
+    async def message_parts_by_event(self, room_id: str, event_id: str) -> list[MessagePartRow]:
+        """The Discord messages of a Matrix event (several when a long one was split)."""
+        return await self.message_parts.find(
+            "room_id = $1 AND event_id = $2", room_id, event_id, order="discord_message_id, part"
         )
 
     async def last_bridged_message(self, channel_id: int) -> MessagePartRow | None:

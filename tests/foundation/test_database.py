@@ -35,6 +35,7 @@ BRIDGE_TABLES = {
     "media_cache",
     "import_checkpoint",
     "handled_txn",
+    "matrix_reaction",
 }
 
 
