@@ -9,10 +9,13 @@ from contextlib import suppress
 
 from mautrix.api import Method, Path
 from mautrix.errors import MatrixRequestError
-from mautrix.types import EventType, Membership, MemberStateEventContent, StateEvent
+from mautrix.types import Event, EventType, Membership, MemberStateEventContent, StateEvent
 
 from .actions.d2m.catch_up import catch_up
 from .actions.d2m.services import RelayOptions, RelayServices
+from .actions.m2d import handle as matrix_to_discord
+from .actions.m2d.services import M2DOptions, M2DServices
+from .actions.m2d.webhooks import Webhooks
 from .config import Config
 from .convert.d2m.room_state import BridgeContext
 from .db.connect import OpenDatabase, open_database
@@ -31,6 +34,7 @@ from .matrix.media import MediaRepo, allowed_media_hosts
 from .permissions import Level, permission_level
 from .portal.guild_sync import GuildBridge, GuildNotFound
 from .puppet.puppets import Puppets
+from .web.avatars import AvatarProxy, avatar_secret
 
 log = logging.getLogger("bridge")
 
@@ -48,6 +52,8 @@ class Bridge:
         self.puppets: Puppets | None = None
         self.guilds: GuildBridge | None = None
         self.relay: RelayServices | None = None
+        self.m2d: M2DServices | None = None
+        self.avatars: AvatarProxy | None = None
 
     async def start(self) -> None:
         config = self.config
@@ -57,6 +63,16 @@ class Bridge:
         )
         self.appservice = BridgeAppService(config, self.database)
         self.appservice.matrix_event_handler(self._on_matrix_event)
+        # Matrix avatars for Discord: routes before the server starts (aiohttp freezes them);
+        # the bot's intent only exists once it has, hence the function.
+        appservice = self.appservice
+        self.avatars = AvatarProxy(
+            config["bridge.public_address"],
+            avatar_secret(config),
+            lambda: appservice.intent,
+            config["bridge.limits.max_file_size"],
+        )
+        self.avatars.add_routes(appservice.app)
         # Listen before anything can make the homeserver push to us (FIELD-NOTES).
         await self.appservice.start(config["appservice.hostname"], config["appservice.port"])
         log.info(
@@ -127,6 +143,21 @@ class Bridge:
             ),
         )
         register_message_handlers(self.discord, self.relay)
+        assert self.avatars is not None
+        self.m2d = M2DServices(
+            bot=self.appservice.intent,
+            tables=tables,
+            puppets=self.puppets,
+            webhooks=Webhooks(tables, self.discord),
+            avatars=self.avatars,
+            discord=self.discord,
+            options=M2DOptions(
+                permissions=config["bridge.permissions"],
+                room_mentions=config["bridge.messages.room_mentions"],
+                relay_notices=config["bridge.messages.relay_notices"],
+                max_file_size=config["bridge.limits.max_file_size"],
+            ),
+        )
 
     async def _respect_upload_limit(self) -> None:
         """Files over the homeserver's upload limit are not fetched: they become links."""
@@ -168,9 +199,11 @@ class Bridge:
         except MatrixRequestError as error:
             log.warning("Could not set the bot's profile: %s", error)
 
-    async def _on_matrix_event(self, event: object) -> None:
-        """Accept invites of the bot from users allowed to use the bridge."""
+    async def _on_matrix_event(self, event: Event) -> None:
+        """Relay users' events to Discord; accept invites of the bot from allowed users."""
         assert self.appservice is not None
+        if self.m2d is not None:
+            matrix_to_discord.submit(self.m2d, event)  # before any await: keeps the order
         bot = self.appservice.intent
         if not (
             isinstance(event, StateEvent)
@@ -200,6 +233,8 @@ class Bridge:
                 await self._gateway_task
         if self.relay:
             await self.relay.queues.idle()
+        if self.m2d:
+            await self.m2d.queues.idle()
         if self.guilds:
             await self.guilds.wait_idle()
         if self.media:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Hashable
 
 log = logging.getLogger("bridge.relay.order")
 Job = Callable[[], Awaitable[None]]
@@ -19,16 +19,16 @@ Job = Callable[[], Awaitable[None]]
 
 class ChannelQueues:
     def __init__(self) -> None:
-        self._queues: dict[int, deque[Job]] = {}
-        self._workers: dict[int, asyncio.Task] = {}
+        self._queues: dict[Hashable, deque[Job]] = {}
+        self._workers: dict[Hashable, asyncio.Task] = {}
 
-    def submit(self, key: int, job: Job) -> None:
+    def submit(self, key: Hashable, job: Job) -> None:
         """Queue ``job`` behind everything already queued for ``key``."""
         self._queues.setdefault(key, deque()).append(job)
         if key not in self._workers:
             self._workers[key] = asyncio.create_task(self._drain(key), name=f"relay-{key}")
 
-    async def _drain(self, key: int) -> None:
+    async def _drain(self, key: Hashable) -> None:
         queue = self._queues[key]
         try:
             while queue:

@@ -263,7 +263,13 @@ class GuildBridge:
             row.room_id = room_ids[node.discord_id]
             row.name = node.name
             row.topic = (channel.topic if channel else None) or ""
+            if row.live_since is None:  # from now on, messages are relayed both ways
+                row.live_since = int(time.time() * 1000)
             if row != existing.get(node.discord_id):
+                # The webhook may have been stored since this sync read the row: keep it.
+                current = await self.tables.portals.get(node.discord_id)
+                if current is not None:
+                    row.webhook_id, row.webhook_token = current.webhook_id, current.webhook_token
                 await self.tables.portals.upsert(row)
 
     async def _retire_vanished(

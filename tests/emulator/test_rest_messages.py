@@ -8,7 +8,7 @@ import discord
 import pytest
 
 from bridge.sandbox.discord.server import DiscordEmulator
-from bridge.sandbox.discord.store import Guild
+from bridge.sandbox.discord.store import Attachment, Guild, User
 
 from .conftest import Bot
 
@@ -234,3 +234,46 @@ async def test_threads(emulator: DiscordEmulator, client: discord.Client, guild:
     assert isinstance(forum_channel, discord.ForumChannel)
     post = await forum_channel.create_thread(name="a post", content="post body")
     assert post.thread.id == post.message.id and post.message.content == "post body"
+
+
+async def test_voice_messages_polls_and_forwards(
+    emulator: DiscordEmulator, client: discord.Client, guild: Guild, owner: User
+) -> None:
+    store = emulator.store
+    channel = await _general(client, guild)
+    voice = Attachment(
+        store.ids.next(),
+        "voice-message.ogg",
+        b"OggS",
+        "audio/ogg",
+        duration_secs=2.5,
+        waveform="AAAA",
+    )
+    spoken = store.create_message(channel.id, owner.id, "", attachments=[voice], flags=1 << 13)
+    fetched = await channel.fetch_message(spoken.id)
+    assert fetched.flags.voice and fetched.attachments[0].is_voice_message()
+    assert fetched.attachments[0].duration == 2.5
+    asked = store.create_message(
+        channel.id,
+        owner.id,
+        "",
+        poll={
+            "question": {"text": "Lunch?"},
+            "answers": [{"poll_media": {"text": "Pizza", "emoji": {"name": "🍕"}}}],
+            "allow_multiselect": True,
+        },
+    )
+    poll = (await channel.fetch_message(asked.id)).poll
+    assert poll is not None and poll.question == "Lunch?" and poll.multiple
+    assert [a.text for a in poll.answers] == ["Pizza"]
+    forward = store.create_message(
+        channel.id,
+        owner.id,
+        "",
+        message_reference={"type": 1, "message_id": spoken.id, "channel_id": channel.id},
+    )
+    forwarded = await channel.fetch_message(forward.id)
+    assert forwarded.reference is not None
+    assert forwarded.reference.type is discord.MessageReferenceType.forward
+    [copy] = forwarded.message_snapshots
+    assert copy.attachments[0].filename == "voice-message.ogg"

@@ -12,7 +12,7 @@ from ...locks import KeyedLocks
 from ...matrix.media import MediaRepo
 from ...portal.guild_sync import GuildBridge
 from ...puppet.puppets import Puppets
-from .ordering import ChannelQueues
+from ..ordering import ChannelQueues
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -48,7 +49,58 @@ def attachment(store: Store, channel_id: int, att: Attachment) -> dict[str, Any]
         data["description"] = att.description
     if att.width is not None and att.height is not None:
         data["width"], data["height"] = att.width, att.height
+    if att.duration_secs is not None:
+        data["duration_secs"] = att.duration_secs
+    if att.waveform is not None:
+        data["waveform"] = att.waveform
     return data
+
+
+def poll(request: dict[str, Any], created: datetime) -> dict[str, Any]:
+    """A poll as Discord returns it, from the PollCreateRequest it was posted with (no votes
+    yet, not finalised)."""
+
+    def media(given: dict[str, Any]) -> dict[str, Any]:
+        data: dict[str, Any] = {"text": given.get("text", "")}
+        emoji = given.get("emoji")
+        if emoji:
+            data["emoji"] = {"id": payloads.sid(emoji.get("id")), "name": emoji.get("name")}
+        return data
+
+    hours = int(request.get("duration") or 24)
+    return {
+        "question": media(request.get("question") or {}),
+        "answers": [
+            {"answer_id": number, "poll_media": media(answer.get("poll_media") or {})}
+            for number, answer in enumerate(request.get("answers") or [], start=1)
+        ],
+        "expiry": payloads.iso(created + timedelta(hours=hours)),
+        "allow_multiselect": bool(request.get("allow_multiselect")),
+        "layout_type": int(request.get("layout_type") or 1),
+        "results": {"answer_counts": [], "is_finalized": False},
+    }
+
+
+#: The fields of a message that a forward copies into its ``message_snapshots``.
+SNAPSHOT_FIELDS = (
+    "type",
+    "content",
+    "mentions",
+    "mention_roles",
+    "attachments",
+    "embeds",
+    "timestamp",
+    "edited_timestamp",
+    "flags",
+    "components",
+    "sticker_items",
+)
+
+
+def snapshot(store: Store, msg: Message) -> dict[str, Any]:
+    """A forwarded message as the forward carries it: ``{"message": {…}}``."""
+    data = message(store, msg, with_referenced=False)
+    return {"message": {key: data[key] for key in SNAPSHOT_FIELDS if key in data}}
 
 
 def reaction(store: Store, r: Reaction, viewer_id: int | None) -> dict[str, Any]:
@@ -125,10 +177,17 @@ def message(
         data["sticker_items"] = [
             {"id": str(s.id), "name": s.name, "format_type": s.format_type} for s in stickers
         ]
+    if msg.poll is not None:
+        data["poll"] = dict(msg.poll)
+    if msg.message_snapshots:
+        data["message_snapshots"] = [dict(s) for s in msg.message_snapshots]
     if msg.reactions:
         data["reactions"] = [reaction(store, r, viewer_id) for r in msg.reactions]
     if msg.message_reference is not None:
-        data["message_reference"] = dict(msg.message_reference)
+        data["message_reference"] = {
+            key: str(value) if key.endswith("_id") and value is not None else value
+            for key, value in msg.message_reference.items()
+        }
         if with_referenced and msg.type == 19:
             ref_id = msg.message_reference.get("message_id")
             ref = store.messages.get(int(ref_id)) if ref_id else None

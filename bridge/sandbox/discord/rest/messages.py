@@ -154,6 +154,7 @@ async def create_message(request: web.Request) -> web.Response:
         allowed_mentions=body.get("allowed_mentions"),
         tts=bool(body.get("tts", False)),
         nonce=body.get("nonce"),
+        poll=body.get("poll"),
         flags=int(body.get("flags") or 0)
         & (1 << 2 | 1 << 12),  # SUPPRESS_EMBEDS, SUPPRESS_NOTIFICATIONS
     )

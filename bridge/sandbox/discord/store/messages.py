@@ -47,6 +47,7 @@ class MessagesMixin(ReactionsMixin):
         webhook_avatar_url: str | None = None,
         application_id: int | None = None,
         interaction: dict[str, Any] | None = None,
+        poll: dict[str, Any] | None = None,
         message_id: int | None = None,
         emit: bool = True,
     ) -> Message:
@@ -55,7 +56,10 @@ class MessagesMixin(ReactionsMixin):
         ``reply_to`` (a message id in the same channel) makes it a reply (type 19).
         Mentions are parsed from ``content`` (``<@id>``, ``<@&id>``, ``@everyone``) and filtered
         by ``allowed_mentions`` as Discord does. ``author_id`` is the webhook id for webhook
-        messages (with ``webhook_id`` set).
+        messages (with ``webhook_id`` set). ``poll`` is a PollCreateRequest (``{"question":
+        {"text"}, "answers": [{"poll_media": {"text", "emoji"?}}], "duration"?,
+        "allow_multiselect"?}``), stored as Discord returns it. A ``message_reference`` of type 1
+        (FORWARD) copies the referenced message into ``message_snapshots``, as Discord does.
         """
         channel = self.get_channel(channel_id)
         if channel.type not in ChannelType.MESSAGEABLE:
@@ -95,6 +99,14 @@ class MessagesMixin(ReactionsMixin):
             nonce=nonce,
             flags=flags,
         )
+        if poll is not None:
+            msg.poll = payloads_messages.poll(poll, self.message_time(msg))
+        if message_reference is not None and int(message_reference.get("type", 0)) == 1:
+            forwarded = self.get_message(
+                int(message_reference.get("channel_id") or channel.id),
+                int(message_reference["message_id"]),
+            )
+            msg.message_snapshots = [payloads_messages.snapshot(self, forwarded)]
         self._resolve_mentions(msg, allowed_mentions)
         self._insert(msg)
         if emit:

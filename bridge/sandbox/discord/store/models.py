@@ -222,6 +222,8 @@ class Attachment:
     description: str | None = None
     width: int | None = None
     height: int | None = None
+    duration_secs: float | None = None  # voice messages (with ``waveform``, base64)
+    waveform: str | None = None
 
     @property
     def size(self) -> int:
@@ -274,6 +276,9 @@ class Message:
     nonce: str | int | None = None
     reactions: list[Reaction] = field(default_factory=list)
     thread_id: int | None = None  # a thread started from this message
+    poll: dict[str, Any] | None = None  # as Discord returns it (PollResponse)
+    # Forwards: copies of the forwarded message ({"message": {…}}), frozen when forwarded.
+    message_snapshots: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass

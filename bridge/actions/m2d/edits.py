@@ -1,0 +1,73 @@
+"""Matrix edits and redactions, carried to the Discord messages they became."""
+
+from __future__ import annotations
+
+import logging
+from contextlib import suppress
+from typing import Any
+
+import discord
+from mautrix.types import MessageEvent, RedactionEvent
+
+from ...convert.m2d.formatting import matrix_to_discord
+from ...convert.m2d.split import split_for_discord
+from ...db.rows import PortalRow
+from .lookups import conversion_context, identity
+from .reactions import unreact
+from .send import discord_mentions
+from .services import M2DServices
+
+log = logging.getLogger("bridge.m2d.edits")
+
+
+def is_edit(event: MessageEvent) -> bool:
+    relation = event.content.serialize().get("m.relates_to") or {}
+    return relation.get("rel_type") == "m.replace"
+
+
+async def edit(services: M2DServices, portal: PortalRow, event: MessageEvent) -> None:
+    """The Discord messages of the original take the new text; extra chunks come and go."""
+    raw: dict[str, Any] = event.content.serialize()
+    original = raw["m.relates_to"]["event_id"]
+    rows = await services.tables.message_parts_by_event(portal.room_id or "", original)
+    if not rows:
+        return
+    if rows[0].sender_mxid != str(event.sender):
+        return  # only the author edits their message
+    new_content = raw.get("m.new_content") or {}
+    if new_content.get("msgtype") not in (None, "m.text", "m.notice", "m.emote"):
+        return  # a file does not change
+    who = await identity(services, portal.room_id or "", str(event.sender))
+    context = await conversion_context(services, portal, new_content, str(event.sender), who.name)
+    text = await matrix_to_discord(new_content, context)
+    chunks = split_for_discord(text.content) if text.content.strip() else []
+    for row, chunk in zip(rows, chunks, strict=False):
+        await services.webhooks.edit(
+            portal.discord_id,
+            row.discord_message_id,
+            thread_id=row.thread_id,
+            content=chunk,
+            allowed_mentions=discord_mentions(text),
+        )
+    for row in rows[len(chunks) :]:
+        await services.webhooks.delete(
+            portal.discord_id, row.discord_message_id, thread_id=row.thread_id
+        )
+        await services.tables.message_parts.delete(row.discord_message_id, row.part)
+    if len(chunks) > len(rows):
+        log.info("Edit of %s is longer than the original; the rest is not sent", original)
+
+
+async def redact(services: M2DServices, portal: PortalRow, event: RedactionEvent) -> None:
+    """A redacted message is deleted on Discord; a redacted reaction may lift the bot's."""
+    target = str(event.redacts)
+    room_id = portal.room_id or ""
+    if await services.tables.matrix_reactions.get(room_id, target):
+        await unreact(services, portal, target)
+        return
+    for row in await services.tables.message_parts_by_event(room_id, target):
+        with suppress(discord.NotFound):  # already gone on Discord
+            await services.webhooks.delete(
+                portal.discord_id, row.discord_message_id, thread_id=row.thread_id
+            )
+        await services.tables.message_parts.delete(row.discord_message_id, row.part)

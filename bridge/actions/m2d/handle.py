@@ -1,0 +1,63 @@
+"""Which Matrix events go to Discord, and to which action.
+
+Only events of real Matrix users allowed to relay (``bridge.permissions``), in bridged rooms,
+sent after the room was bridged. The bridge's own bot and ghosts are never relayed (no echo).
+Events of one room are queued in arrival order before any await.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from mautrix.types import Event, EventType, MessageEvent, ReactionEvent, RedactionEvent
+
+from ...db.rows import PortalRow
+from ...permissions import Level, permission_level
+from . import edits, reactions, send
+from .failures import report_failure
+from .services import M2DServices
+
+log = logging.getLogger("bridge.m2d")
+RELAYED_TYPES = {
+    EventType.ROOM_MESSAGE,
+    EventType.STICKER,
+    EventType.REACTION,
+    EventType.ROOM_REDACTION,
+}
+
+
+def submit(services: M2DServices, event: Event) -> None:
+    """Queue a pushed event in its room's queue (synchronously: keeps the room's order)."""
+    if event.type not in RELAYED_TYPES:
+        return
+    sender = str(event.sender)
+    if sender == services.bot.mxid or services.puppets.is_ghost(sender):
+        return
+    services.queues.submit(("m2d", str(event.room_id)), lambda: _handle(services, event))
+
+
+async def _handle(services: M2DServices, event: Any) -> None:
+    portal = await services.tables.portal_by_room(str(event.room_id))
+    if portal is None or not _after_bridging(portal, event):
+        return
+    if permission_level(str(event.sender), services.options.permissions) < Level.RELAY:
+        log.debug("%s may not relay to Discord; ignoring %s", event.sender, event.event_id)
+        return
+    try:
+        if isinstance(event, ReactionEvent):
+            await reactions.react(services, portal, event)
+        elif isinstance(event, RedactionEvent):
+            await edits.redact(services, portal, event)
+        elif isinstance(event, MessageEvent) and edits.is_edit(event):
+            await edits.edit(services, portal, event)
+        elif isinstance(event, MessageEvent):
+            await send.send(services, portal, event)
+    except Exception as error:
+        log.exception("Relaying %s to Discord failed", event.event_id)
+        await report_failure(services, str(event.room_id), str(event.event_id), error)
+
+
+def _after_bridging(portal: PortalRow, event: Any) -> bool:
+    """Events older than the room's bridging are history, not messages to relay."""
+    return portal.live_since is None or event.timestamp >= portal.live_since

@@ -1,0 +1,109 @@
+"""Looking up what a Matrix event refers to, for its conversion to Discord."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from mautrix.types import RoomID, UserID
+
+from ...convert.m2d.context import DiscordEmoji, M2DContext
+from ...db.rows import PortalRow
+from .services import M2DServices
+
+_USER_PILL = re.compile(r"https://matrix\.to/#/(@[^\"'?<>\s]+)")
+_ROOM_PILL = re.compile(r"https://matrix\.to/#/([!#][^\"'?<>\s/]+)")
+_EMOTICON = re.compile(
+    r"data-mx-emoticon[^>]*?src=\"(mxc://[^\"]+)\"|src=\"(mxc://[^\"]+)\"[^>]*?data-mx-emoticon"
+)
+_EMOJI_SOURCE = re.compile(r"/emojis/(\d+)\.(png|gif|webp)")
+
+
+@dataclass(frozen=True)
+class Identity:
+    """How a Matrix user shows on Discord: their name and avatar in that room."""
+
+    name: str
+    avatar_mxc: str | None
+
+
+async def identity(services: M2DServices, room_id: str, sender: str) -> Identity:
+    member = await services.bot.state_store.get_member(RoomID(room_id), UserID(sender))
+    if member is None or member.displayname is None:
+        try:
+            member = await services.bot.get_room_member_info(RoomID(room_id), UserID(sender))
+        except Exception:  # a missing member event must not stop the message
+            member = None
+    name = (member.displayname if member else None) or sender.split(":")[0].lstrip("@")
+    return Identity(name, (member.avatar_url or None) if member else None)
+
+
+async def conversion_context(
+    services: M2DServices, portal: PortalRow, content: dict, sender: str, sender_name: str
+) -> M2DContext:
+    html = content.get("formatted_body") or ""
+    ghosts: dict[str, int] = {}
+    names: dict[str, str] = {}
+    for mxid in set(_USER_PILL.findall(html)):
+        ghost_id = services.puppets.ghost_id_of(mxid)
+        if ghost_id and ghost_id.isdigit():
+            ghosts[mxid] = int(ghost_id)
+        else:
+            names[mxid] = (await identity(services, portal.room_id or "", mxid)).name
+    rooms: dict[str, int] = {}
+    for target in set(_ROOM_PILL.findall(html)):
+        channel_id = await _channel_of(services, target)
+        if channel_id:
+            rooms[target] = channel_id
+    by_name, by_mxc = await _guild_emoji(services, portal, html)
+    return M2DContext(
+        ghost_user_ids=ghosts,
+        display_names=names,
+        room_channels=rooms,
+        emoji_by_name=by_name,
+        emoji_by_mxc=by_mxc,
+        allow_everyone=services.options.room_mentions
+        and await _may_notify_room(services, portal, sender),
+        sender_name=sender_name,
+    )
+
+
+async def _channel_of(services: M2DServices, room_or_alias: str) -> int | None:
+    if room_or_alias.startswith("!"):
+        row = await services.tables.portal_by_room(room_or_alias)
+        return row.discord_id if row else None
+    localpart = room_or_alias[1:].split(":", 1)[0]
+    digits = re.sub(r"\D", "", localpart)
+    if digits and await services.tables.portals.get(int(digits)):
+        return int(digits)
+    return None
+
+
+async def _guild_emoji(
+    services: M2DServices, portal: PortalRow, html: str
+) -> tuple[dict[str, DiscordEmoji], dict[str, DiscordEmoji]]:
+    guild = services.discord.get_guild(portal.guild_id) if portal.guild_id else None
+    if guild is None:
+        return {}, {}
+    by_id = {e.id: DiscordEmoji(e.id, e.name, e.animated) for e in guild.emojis}
+    by_name = {e.name: e for e in by_id.values()}
+    by_mxc: dict[str, DiscordEmoji] = {}
+    for match in _EMOTICON.finditer(html):
+        mxc = match.group(1) or match.group(2)
+        rows = await services.tables.media.find("mxc = $1", mxc)
+        for row in rows:
+            found = _EMOJI_SOURCE.search(row.source_key)
+            if found and int(found.group(1)) in by_id:
+                by_mxc[mxc] = by_id[int(found.group(1))]
+    return by_name, by_mxc
+
+
+async def _may_notify_room(services: M2DServices, portal: PortalRow, sender: str) -> bool:
+    """The sender has the power the room asks for @room notifications."""
+    if not portal.room_id:
+        return False
+    try:
+        levels = await services.bot.get_power_levels(RoomID(portal.room_id))
+    except Exception:
+        return False
+    return levels.get_user_level(UserID(sender)) >= levels.notifications.room

@@ -1,0 +1,161 @@
+"""Sending a Matrix user's message to Discord through the channel's webhook, as them."""
+
+from __future__ import annotations
+
+import io
+import logging
+import time
+from typing import Any
+
+import discord
+from mautrix.types import ContentURI, EventID, EventType, MessageEvent, RoomID
+
+from ...convert.m2d.context import M2DContext
+from ...convert.m2d.formatting import DiscordText, matrix_to_discord
+from ...convert.m2d.names import webhook_username
+from ...convert.m2d.reply import location_text, media_fallback
+from ...convert.m2d.split import split_for_discord
+from ...db.rows import MessagePartRow, PortalRow
+from .failures import DeliveryRefused
+from .lookups import Identity, conversion_context, identity
+from .services import M2DServices
+from .threads import reply_target, thread_for
+
+log = logging.getLogger("bridge.m2d.send")
+MEDIA_TYPES = {"m.image", "m.file", "m.video", "m.audio"}
+
+
+def discord_mentions(text: DiscordText) -> discord.AllowedMentions:
+    """Exactly what was converted may ping, never more."""
+    return discord.AllowedMentions(
+        everyone=text.mention_everyone,
+        users=[discord.Object(user_id) for user_id in text.mentioned_user_ids],
+        roles=False,
+        replied_user=False,
+    )
+
+
+async def send(services: M2DServices, portal: PortalRow, event: MessageEvent) -> None:
+    raw: dict[str, Any] = event.content.serialize()
+    msgtype = raw.get("msgtype")
+    if msgtype == "m.notice" and not services.options.relay_notices:
+        return
+    room_id = str(event.room_id)
+    who = await identity(services, room_id, str(event.sender))
+    thread_id = await thread_for(services, portal, raw)
+    prefix = await reply_target(services, portal, raw)
+    if event.type == EventType.STICKER or msgtype in MEDIA_TYPES:
+        messages = await _send_media(services, portal, raw, who, thread_id, prefix)
+    else:
+        if msgtype == "m.location":
+            text = DiscordText(location_text(raw))
+        else:
+            context = await conversion_context(services, portal, raw, str(event.sender), who.name)
+            text = await matrix_to_discord(raw, context)
+        messages = await _send_text(services, portal, text, who, thread_id, prefix)
+    await _remember(services, portal, event, messages, thread_id)
+
+
+async def _send_text(
+    services: M2DServices,
+    portal: PortalRow,
+    text: DiscordText,
+    who: Identity,
+    thread_id: int | None,
+    prefix: str,
+    files: list[discord.File] | None = None,
+) -> list[discord.WebhookMessage]:
+    """The text in as many Discord messages as it needs; files go with the last one."""
+    full = prefix + text.content
+    chunks = split_for_discord(full) if full.strip() else []
+    if not chunks and not files:
+        return []
+    sent = []
+    for index, chunk in enumerate(chunks or [""]):
+        last = index == max(len(chunks), 1) - 1
+        sent.append(
+            await services.webhooks.send(
+                portal.discord_id,
+                thread_id=thread_id,
+                content=chunk,
+                username=webhook_username(who.name, "Matrix user"),
+                avatar_url=services.avatars.url_for(who.avatar_mxc),
+                allowed_mentions=discord_mentions(text),
+                **({"files": files} if last and files else {}),
+            )
+        )
+    return sent
+
+
+async def _send_media(
+    services: M2DServices,
+    portal: PortalRow,
+    raw: dict[str, Any],
+    who: Identity,
+    thread_id: int | None,
+    prefix: str,
+) -> list[discord.WebhookMessage]:
+    """The file itself, uploaded to Discord; a file over the limit becomes a line of text."""
+    filename = raw.get("filename") or raw.get("body") or "file"
+    caption = (
+        raw.get("body") if raw.get("filename") and raw.get("body") != raw.get("filename") else ""
+    )
+    size = (raw.get("info") or {}).get("size") or 0
+    limit = _upload_limit(services, portal)
+    url = str(raw.get("url") or "")
+    if not url:
+        raise DeliveryRefused("the file is encrypted or has no URL")
+    if size > limit:
+        return await _send_text(
+            services, portal, DiscordText(media_fallback(filename, None)), who, thread_id, prefix
+        )
+    data = await services.bot.download_media(ContentURI(url))
+    if len(data) > limit:
+        return await _send_text(
+            services, portal, DiscordText(media_fallback(filename, None)), who, thread_id, prefix
+        )
+    spoiler = bool(raw.get("page.codeberg.everypizza.msc4193.spoiler")) or bool(
+        raw.get("town.robin.msc3725.content_warning")
+    )
+    file = discord.File(io.BytesIO(data), filename=filename, spoiler=spoiler)
+    caption = DiscordText("")
+    if has_caption:  # a captioned file: the caption is a message like any other
+        caption = await matrix_to_discord({**raw, "msgtype": "m.text"}, M2DContext())
+    return await _send_text(services, portal, caption, who, thread_id, prefix, files=[file])
+
+
+def _upload_limit(services: M2DServices, portal: PortalRow) -> int:
+    guild = services.discord.get_guild(portal.guild_id) if portal.guild_id else None
+    limit = guild.filesize_limit if guild else services.options.max_file_size
+    return min(limit, services.options.max_file_size)
+
+
+async def _remember(
+    services: M2DServices,
+    portal: PortalRow,
+    event: MessageEvent,
+    messages: list[discord.WebhookMessage],
+    thread_id: int | None,
+) -> None:
+    rows = [
+        MessagePartRow(
+            discord_message_id=message.id,
+            part=0,
+            channel_id=thread_id or portal.discord_id,
+            room_id=str(event.room_id),
+            event_id=str(event.event_id),
+            sender_mxid=str(event.sender),
+            timestamp=event.timestamp or int(time.time() * 1000),
+            thread_id=thread_id,
+            kind=f"matrix:{index}",
+            event_type=str(event.type),
+        )
+        for index, message in enumerate(messages)
+    ]
+    await services.tables.message_parts.upsert_many(rows)
+    if messages:
+        # A read receipt from the bot: the message reached Discord.
+        try:
+            await services.bot.mark_read(RoomID(str(event.room_id)), EventID(str(event.event_id)))
+        except Exception as error:
+            log.debug("No read receipt for %s: %s", event.event_id, error)

@@ -1,0 +1,37 @@
+"""What the Matrix → Discord actions share."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import discord
+from mautrix.appservice import IntentAPI
+
+from ...db.tables import BridgeTables
+from ...puppet.puppets import Puppets
+from ...web.avatars import AvatarProxy
+from ..ordering import ChannelQueues
+from .webhooks import Webhooks
+
+
+@dataclass(frozen=True)
+class M2DOptions:
+    permissions: Mapping[str, str]  # bridge.permissions
+    room_mentions: bool = True  # @room may become @everyone (with the room's notification power)
+    relay_notices: bool = True  # m.notice from Matrix users go to Discord too
+    # Largest file sent to Discord (the guild's limit may be lower).
+    max_file_size: int = 10 * 1024 * 1024
+
+
+@dataclass
+class M2DServices:
+    bot: IntentAPI
+    tables: BridgeTables
+    puppets: Puppets
+    webhooks: Webhooks
+    avatars: AvatarProxy
+    discord: discord.Client
+    options: M2DOptions
+    # Events of one room are relayed in the order the homeserver sent them.
+    queues: ChannelQueues = field(default_factory=ChannelQueues)

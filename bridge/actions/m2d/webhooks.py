@@ -1,0 +1,285 @@
+"""One webhook per Discord channel, through which Matrix users' messages appear under their names.
+
+The webhook is created the first time a channel needs it and kept in the channel's portal row, so
+it survives restarts. Threads (forum posts too) have no webhooks of their own: their messages go
+through the parent channel's webhook with ``thread=``. A webhook someone deleted on Discord is
+replaced the next time a message needs it.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import discord
+
+from ...db.tables import BridgeTables
+from ...locks import KeyedLocks
+
+log = logging.getLogger("bridge.m2d.webhooks")
+
+UNKNOWN_WEBHOOK = 10015
+INVALID_WEBHOOK_TOKEN = 50027
+MAX_WEBHOOKS = 30007
+UNKNOWN_MESSAGE = 10008
+THREAD_TYPES = (
+    discord.ChannelType.news_thread.value,
+    discord.ChannelType.public_thread.value,
+    discord.ChannelType.private_thread.value,
+)
+
+
+class WebhookUnavailable(Exception):
+    """The bridge cannot post as Matrix users in this channel; the message says why (e.g. the bot
+    lacks Manage Webhooks in #name)."""
+
+
+def _webhook_gone(error: discord.HTTPException) -> bool:
+    """Discord no longer knows the stored webhook (deleted, or its token reset)."""
+    return error.code in (UNKNOWN_WEBHOOK, INVALID_WEBHOOK_TOKEN)
+
+
+def _rewind_files(kwargs: dict[str, Any]) -> None:
+    """Files already read by a failed request are read again from their start."""
+    files = list(kwargs.get("files") or [])
+    if isinstance(kwargs.get("file"), discord.File):
+        files.append(kwargs["file"])
+    for file in files:
+        file.reset()
+
+
+class Webhooks:
+    """The bridge's webhook of each channel: found, created, replaced, and used."""
+
+    def __init__(self, tables: BridgeTables, client: discord.Client, name: str = "Matrix") -> None:
+        self.tables = tables
+        self.client = client
+        self.name = name
+        self._locks = KeyedLocks()
+        self._cache: dict[int, discord.Webhook] = {}
+        self._ids: set[int] = set()
+        self._loaded = False
+
+    async def load(self) -> None:
+        """Learn the bridge's webhook ids from the portal rows (for :meth:`is_bridge_webhook`)."""
+        if self._loaded:
+            return
+        rows = await self.tables.portals.find("webhook_id IS NOT NULL")
+        self._ids.update(row.webhook_id for row in rows if row.webhook_id is not None)
+        self._loaded = True
+
+    def is_bridge_webhook(self, webhook_id: int) -> bool:
+        """Whether a message's webhook is one of the bridge's (its own echo).
+
+        Knows the webhooks stored before the start once :meth:`load` (or any other call) ran,
+        and every webhook created since.
+        """
+        return webhook_id in self._ids
+
+    async def get(self, channel_id: int) -> discord.Webhook:
+        """The channel's webhook: the stored one, else a new one (stored for next time)."""
+        await self.load()
+        cached = self._cache.get(channel_id)
+        if cached is not None:
+            return cached
+        async with self._locks(channel_id):
+            cached = self._cache.get(channel_id)
+            if cached is not None:
+                return cached
+            row = await self.tables.portals.get(channel_id)
+            if row is not None and row.webhook_id and row.webhook_token:
+                webhook = discord.Webhook.partial(
+                    row.webhook_id, row.webhook_token, client=self.client
+                )
+            else:
+                webhook = await self._create(channel_id)
+            self._remember(channel_id, webhook)
+            return webhook
+
+    async def recreate(
+        self, channel_id: int, *, failed: discord.Webhook | None = None
+    ) -> discord.Webhook:
+        """After Discord said Unknown Webhook: forget the stored webhook and create a new one.
+
+        With ``failed`` (the webhook Discord refused), a replacement another task made meanwhile
+        is used instead of making yet another.
+        """
+        await self.load()
+        async with self._locks(channel_id):
+            current = self._cache.get(channel_id)
+            if current is not None and failed is not None and current.id != failed.id:
+                return current
+            self._cache.pop(channel_id, None)
+            await self._store(channel_id, None)
+            webhook = await self._create(channel_id)
+            self._remember(channel_id, webhook)
+            return webhook
+
+    async def send(
+        self, channel_id: int, *, thread_id: int | None = None, **kwargs: Any
+    ) -> discord.WebhookMessage:
+        """Post through the channel's webhook (``username``, ``avatar_url``, ``content``…).
+
+        ``channel_id`` may be a thread: its parent's webhook is used. Files must be re-readable
+        (e.g. ``io.BytesIO``): after Unknown Webhook they are sent again with a new webhook.
+        """
+        channel_id, thread_id = await self._route(channel_id, thread_id)
+        if thread_id is not None:
+            kwargs["thread"] = discord.Object(thread_id)
+        webhook = await self.get(channel_id)
+        try:
+            return await self._call(channel_id, webhook.send(wait=True, **kwargs))
+        except discord.HTTPException as error:
+            if not _webhook_gone(error):
+                raise
+            log.info("The webhook of channel %s is gone; creating another", channel_id)
+        webhook = await self.recreate(channel_id, failed=webhook)
+        _rewind_files(kwargs)
+        return await self._call(channel_id, webhook.send(wait=True, **kwargs))
+
+    async def edit(
+        self, channel_id: int, message_id: int, *, thread_id: int | None = None, **kwargs: Any
+    ) -> discord.WebhookMessage:
+        """Edit a message the channel's webhook sent.
+
+        A message of a webhook Discord no longer knows cannot be edited: the webhook is replaced
+        for later messages and ``discord.NotFound`` is raised.
+        """
+        channel_id, thread_id = await self._route(channel_id, thread_id)
+        if thread_id is not None:
+            kwargs["thread"] = discord.Object(thread_id)
+        webhook = await self.get(channel_id)
+        try:
+            return await self._call(channel_id, webhook.edit_message(message_id, **kwargs))
+        except discord.HTTPException as error:
+            if _webhook_gone(error):
+                await self.recreate(channel_id, failed=webhook)
+            raise
+
+    async def delete(
+        self, channel_id: int, message_id: int, *, thread_id: int | None = None
+    ) -> None:
+        """Delete a message the channel's webhook sent.
+
+        A message the webhook cannot reach (Discord no longer knows the webhook, or an earlier
+        webhook of the channel sent it) is deleted by the bot itself, which needs Manage
+        Messages; ``discord.NotFound`` if the message is gone. A lost webhook is replaced.
+        """
+        channel_id, thread_id = await self._route(channel_id, thread_id)
+        thread = discord.Object(thread_id) if thread_id is not None else discord.utils.MISSING
+        webhook = await self.get(channel_id)
+        try:
+            await self._call(channel_id, webhook.delete_message(message_id, thread=thread))
+            return
+        except discord.HTTPException as error:
+            if _webhook_gone(error):
+                await self.recreate(channel_id, failed=webhook)
+            elif error.code != UNKNOWN_MESSAGE:
+                raise
+        target = await self._channel(thread_id if thread_id is not None else channel_id)
+        await target.get_partial_message(message_id).delete()
+
+    # ---- internals ---------------------------------------------------------------------------
+
+    async def _call(self, channel_id: int, request: Any) -> Any:
+        """Await a webhook request; Discord refusing it becomes WebhookUnavailable."""
+        try:
+            return await request
+        except discord.Forbidden as error:
+            raise WebhookUnavailable(
+                f"Discord refused the bridge's webhook in {await self._label(channel_id)}: "
+                f"{error.text or error.status}"
+            ) from error
+
+    async def _route(self, channel_id: int, thread_id: int | None) -> tuple[int, int | None]:
+        """(the channel owning the webhook, the thread): a thread given as the channel goes
+        through its parent's webhook."""
+        parent = await self._thread_parent(channel_id)
+        if parent is None:
+            return channel_id, thread_id
+        return parent, thread_id if thread_id is not None else channel_id
+
+    async def _thread_parent(self, channel_id: int) -> int | None:
+        """The parent of a thread (from discord.py's cache or the portal row); None otherwise."""
+        cached = self.client.get_channel(channel_id)
+        if isinstance(cached, discord.Thread):
+            return cached.parent_id
+        if cached is not None:
+            return None
+        row = await self.tables.portals.get(channel_id)
+        if row is not None and row.channel_type in THREAD_TYPES and row.parent_id:
+            return row.parent_id
+        return None
+
+    async def _channel(self, channel_id: int) -> Any:
+        channel = self.client.get_channel(channel_id)
+        if channel is None:
+            try:
+                channel = await self.client.fetch_channel(channel_id)
+            except discord.HTTPException as error:
+                raise WebhookUnavailable(
+                    f"The bridge cannot see the Discord channel {channel_id}: {error.text}"
+                ) from error
+        return channel
+
+    async def _label(self, channel_id: int) -> str:
+        """#name of a channel for messages to people (its id if unknown)."""
+        channel = self.client.get_channel(channel_id)
+        if channel is not None and getattr(channel, "name", None):
+            return f"#{channel.name}"  # type: ignore[union-attr]
+        row = await self.tables.portals.get(channel_id)
+        return f"#{row.name}" if row is not None and row.name else f"channel {channel_id}"
+
+    async def _create(self, channel_id: int) -> discord.Webhook:
+        """A webhook for the channel: one the bot made before and still has, else a new one."""
+        channel = await self._channel(channel_id)
+        label = await self._label(channel_id)
+        if not hasattr(channel, "create_webhook"):
+            raise WebhookUnavailable(f"Discord channels like {label} have no webhooks")
+        me = self.client.user
+        try:
+            for existing in await channel.webhooks():
+                if (
+                    existing.token
+                    and existing.type == discord.WebhookType.incoming
+                    and existing.name == self.name
+                    and existing.user is not None
+                    and me is not None
+                    and existing.user.id == me.id
+                ):
+                    webhook = existing
+                    break
+            else:
+                webhook = await channel.create_webhook(name=self.name)
+        except discord.Forbidden as error:
+            raise WebhookUnavailable(
+                f"The bridge's bot lacks the Manage Webhooks permission in {label}, so Matrix "
+                "users' messages cannot be posted there"
+            ) from error
+        except discord.HTTPException as error:
+            if error.code == MAX_WEBHOOKS:
+                raise WebhookUnavailable(
+                    f"{label} already has the most webhooks Discord allows; delete one"
+                ) from error
+            raise
+        log.info("Using webhook %s for channel %s", webhook.id, channel_id)
+        await self._store(channel_id, webhook)
+        return webhook
+
+    async def _store(self, channel_id: int, webhook: discord.Webhook | None) -> None:
+        """Keep the webhook (or forget it) in the channel's portal row, if it has one.
+
+        Only the two webhook columns are written, so a portal update running at the same time
+        keeps its changes.
+        """
+        hook_id, token = (webhook.id, webhook.token) if webhook is not None else (None, None)
+        await self.tables.db.execute(
+            "UPDATE portal SET webhook_id = $2, webhook_token = $3 WHERE discord_id = $1",
+            channel_id,
+            hook_id,
+            token,
+        )
+
+    def _remember(self, channel_id: int, webhook: discord.Webhook) -> None:
+        self._cache[channel_id] = webhook
+        self._ids.add(webhook.id)
