@@ -96,10 +96,8 @@ async def _send_media(
     prefix: str,
 ) -> list[discord.WebhookMessage]:
     """The file itself, uploaded to Discord; a file over the limit becomes a line of text."""
-    filename = raw.get("filename") or raw.get("body") or "file"
-    caption = (
-        raw.get("body") if raw.get("filename") and raw.get("body") != raw.get("filename") else ""
-    )
+    filename = str(raw.get("filename") or raw.get("body") or "file")
+    has_caption = bool(raw.get("filename")) and raw.get("body") != raw.get("filename")
     size = (raw.get("info") or {}).get("size") or 0
     limit = _upload_limit(services, portal)
     url = str(raw.get("url") or "")
