@@ -1,0 +1,114 @@
+"""More of the Matrix → Discord relay: avatars through the public address, @room with power,
+files over the limit, and history that is not relayed."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import aiohttp
+import pytest
+
+from bridge.actions.m2d.handle import _after_bridging
+from bridge.app import Bridge
+from bridge.db.rows import PortalRow
+from bridge.sandbox.discord.cdn import solid_png
+from bridge.sandbox.discord.store import Message
+from bridge.sandbox.matrix_client import MatrixTestClient
+from tests.fixtures.community import Community, eventually, room_of
+from tests.fixtures.discord import SandboxGuild
+from tests.fixtures.inprocess import MakeConfig
+from tests.fixtures.lounge import Lounge
+
+
+async def newest(store, channel_id: int, predicate) -> Message | None:  # noqa: ANN001
+    return next((m for m in store.history(channel_id, limit=50) if predicate(m)), None)
+
+
+@pytest.mark.slow
+async def test_avatars_and_limits_with_a_public_address(
+    make_bridge_config: MakeConfig,
+    appservice_port: int,
+    community: Community,
+    sandbox_guild: SandboxGuild,
+    make_matrix_user,  # noqa: ANN001
+) -> None:
+    bridge = Bridge(
+        make_bridge_config(
+            {
+                "bridge.public_address": f"http://127.0.0.1:{appservice_port}",
+                "bridge.limits.max_file_size": 2000,
+            }
+        )
+    )
+    await bridge.start()
+    try:
+        space = (await bridge.guilds.bridge_guild(community.guild_id)).space_room_id
+        room = await room_of(bridge, community.channels["lounge"])
+        marie = await make_matrix_user(displayname="Marie")
+        picture = solid_png(250, 100, 0, size=16)
+        avatar = await marie.api.upload_media(picture, mime_type="image/png", filename="me.png")
+        await marie.api.set_avatar_url(avatar)
+        await marie.join(space)
+        await marie.join(room)
+        store, channel = sandbox_guild.emulator.store, community.channels["lounge"]
+
+        await marie.send_text(room, "with my face")
+        message = await eventually(
+            lambda: newest(store, channel, lambda m: m.content == "with my face"), "the message"
+        )
+        assert message.webhook_avatar_url == bridge.avatars.url_for(avatar)
+        async with (
+            aiohttp.ClientSession() as session,
+            session.get(message.webhook_avatar_url) as response,
+        ):
+            assert response.status == 200
+            assert await response.read() == picture
+
+        big = b"x" * 5000
+        mxc = await marie.api.upload_media(big, mime_type="application/zip", filename="big.zip")
+        await marie.send(
+            room,
+            {
+                "msgtype": "m.file",
+                "body": "big.zip",
+                "url": mxc,
+                "info": {"size": len(big), "mimetype": "application/zip"},
+            },
+        )
+        too_big = await eventually(
+            lambda: newest(store, channel, lambda m: "big.zip" in m.content), "the file's line"
+        )
+        assert too_big.attachments == []
+    finally:
+        await bridge.stop()
+
+
+@pytest.mark.slow
+async def test_room_mention_by_someone_with_power_pings_everyone(
+    lounge: Lounge,
+    make_matrix_user,
+    bot_view: MatrixTestClient,  # noqa: ANN001
+) -> None:
+    boss = await make_matrix_user(displayname="Boss")
+    await boss.join(lounge.space)
+    await boss.join(lounge.room)
+    levels = await bot_view.state_event(lounge.room, "m.room.power_levels")
+    levels["users"][boss.user_id] = 50
+    await bot_view.send_state(lounge.room, "m.room.power_levels", levels)
+    await boss.send(
+        lounge.room,
+        {"msgtype": "m.text", "body": "@room meeting now", "m.mentions": {"room": True}},
+    )
+    message = await eventually(
+        lambda: newest(lounge.store, lounge.channel_id, lambda m: "meeting" in m.content),
+        "the announcement",
+    )
+    assert message.content == "@everyone meeting now"
+    assert message.mention_everyone
+
+
+def test_events_from_before_the_room_was_bridged_are_not_relayed() -> None:
+    portal = PortalRow(1, live_since=1_700_000_000_000)
+    assert not _after_bridging(portal, SimpleNamespace(timestamp=1_699_999_999_999))
+    assert _after_bridging(portal, SimpleNamespace(timestamp=1_700_000_000_000))
+    assert _after_bridging(PortalRow(1), SimpleNamespace(timestamp=1))
