@@ -9,6 +9,7 @@ import logging
 import logging.config
 import sys
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +42,30 @@ def build_parser() -> argparse.ArgumentParser:
     database = commands.add_parser("db", help="database maintenance")
     database_commands = database.add_subparsers(dest="db_command", metavar="ACTION", required=True)
     database_commands.add_parser("upgrade", help="migrate the database to this version's schema")
+    importing = commands.add_parser(
+        "import",
+        help="import a guild's whole history (run it instead of the bridge, not beside it)",
+    )
+    importing.add_argument("--guild", type=int, required=True, help="the Discord guild ID")
+    importing.add_argument(
+        "--channel", type=int, action="append", default=[], help="only this channel (repeatable)"
+    )
+    importing.add_argument(
+        "--since", type=_date, help="only messages from this date on (YYYY-MM-DD, UTC)"
+    )
+    importing.add_argument(
+        "--dry-run", action="store_true", help="count what would be imported; change nothing"
+    )
     return parser
+
+
+def _date(text: str) -> datetime:
+    try:
+        return datetime.fromisoformat(text).replace(tzinfo=UTC)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(
+            f"expected a date like 2024-01-31, got {text!r}"
+        ) from error
 
 
 def _plain(value: Any) -> Any:
@@ -84,6 +108,15 @@ async def _db_upgrade(config: Config) -> int:
     return 0
 
 
+async def _import(config: Config, args: argparse.Namespace) -> int:
+    from .importer.command import ImportRequest, dry_run, run_import
+
+    request = ImportRequest(args.guild, args.channel, args.since)
+    if args.dry_run:
+        return await dry_run(config, request)
+    return await run_import(config, request)
+
+
 async def _run(config: Config) -> int:
     from .app import Bridge
 
@@ -106,6 +139,8 @@ def main(argv: list[str] | None = None) -> int:
             return _generate(config, Path(args.registration))
         if args.command == "db":
             return asyncio.run(_db_upgrade(config))
+        if args.command == "import":
+            return asyncio.run(_import(config, args))
         return asyncio.run(_run(config))
     except (ConfigCreated, ConfigError) as error:
         print(error, file=sys.stderr)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from collections.abc import Awaitable, Callable
 from contextlib import suppress
 
 from mautrix.api import Method, Path
@@ -42,8 +43,13 @@ log = logging.getLogger("bridge")
 class Bridge:
     """One bridge process: database, appservice server, homeserver, Discord."""
 
-    def __init__(self, config: Config) -> None:
+    def __init__(
+        self, config: Config, before_connect: Callable[[], Awaitable[None]] | None = None
+    ) -> None:
         self.config = config
+        # Runs once logged in to Discord, before the gateway connects (the import queues its
+        # channels there, so live messages wait behind their history).
+        self.before_connect = before_connect
         self.database: OpenDatabase | None = None
         self.appservice: BridgeAppService | None = None
         self.discord = BridgeDiscordClient()
@@ -90,7 +96,9 @@ class Bridge:
             config["discord.api_url"], config["discord.gateway_url"], config["discord.cdn_url"]
         )
         await self._respect_upload_limit()
-        self._gateway_task = await start_discord(self.discord, config["discord.bot_token"])
+        self._gateway_task = await start_discord(
+            self.discord, config["discord.bot_token"], before_connect=self.before_connect
+        )
         await self._bridge_guilds()
         assert self.relay is not None
         await catch_up(self.relay)

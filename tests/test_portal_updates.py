@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from bridge.app import Bridge
@@ -17,6 +19,26 @@ pytestmark = pytest.mark.slow
 
 async def children(client: MatrixTestClient, space: str) -> list[str]:
     return [child["room_id"] for child in await client.space_children(space)]
+
+
+async def ghost_in(bridge: Bridge, room: str, user_id: int, name: str) -> None:
+    """The user's ghost joined to the room, as after they spoke there."""
+    assert bridge.puppets is not None
+    user = UserSnapshot(user_id, name.lower(), name)
+    intent = await bridge.puppets.ensure(user)
+    await bridge.puppets.join(intent, room, user=user, member=MemberSnapshot(user_id))
+
+
+async def wait_for_member(
+    view: MatrixTestClient, room: str, user_id: int, field: str, value: str, what: str
+) -> None:
+    """Until the ghost's member event in the room has ``field`` set to ``value``."""
+
+    async def check() -> bool | None:
+        member = await view.state_event(room, "m.room.member", ghost(user_id))
+        return True if member and member.get(field) == value else None
+
+    await eventually(check, what)
 
 
 async def test_rename_reorder_create_delete_and_guild_update(
@@ -47,6 +69,12 @@ async def test_rename_reorder_create_delete_and_guild_update(
         return True if name["name"] == "hangout" and topic["topic"] == "New topic" else None
 
     await eventually(renamed, "the room to be renamed")
+
+    async def row_renamed() -> bool | None:
+        row = await running_bridge.database.tables.portals.get(ids["lounge"])
+        return True if row and (row.name, row.topic) == ("hangout", "New topic") else None
+
+    await eventually(row_renamed, "the portal row to have the new name and topic")
 
     store.update_channel(ids["rules"], position=0)
     store.update_channel(ids["announcements"], position=1)
@@ -134,17 +162,9 @@ async def test_role_and_member_changes(
     await eventually(mods_demoted, "the moderators to lose their power")
 
     # Carol's ghost is in the room (as after she spoke), then she leaves the guild.
-    intent = await running_bridge.puppets.ensure(UserSnapshot(carol, "carol", "Carol"))
-    await running_bridge.puppets.join(
-        intent, lounge, user=UserSnapshot(carol, "carol", "Carol"), member=MemberSnapshot(carol)
-    )
+    await ghost_in(running_bridge, lounge, carol, "Carol")
     store.remove_member(community.guild_id, carol)
-
-    async def carol_left() -> bool | None:
-        member = await bot_view.state_event(lounge, "m.room.member", ghost(carol))
-        return True if member and member["membership"] == "leave" else None
-
-    await eventually(carol_left, "carol's ghost to leave")
+    await wait_for_member(bot_view, lounge, carol, "membership", "leave", "carol's ghost to leave")
 
 
 async def test_a_ban_on_discord_bans_the_ghost(
@@ -157,16 +177,9 @@ async def test_a_ban_on_discord_bans_the_ghost(
     await running_bridge.guilds.bridge_guild(community.guild_id)
     lounge = await room_of(running_bridge, community.channels["lounge"])
     bob = community.users["bob"]
-    user = UserSnapshot(bob, "bob", "Bob")
-    intent = await running_bridge.puppets.ensure(user)
-    await running_bridge.puppets.join(intent, lounge, user=user, member=MemberSnapshot(bob))
+    await ghost_in(running_bridge, lounge, bob, "Bob")
     sandbox_guild.emulator.store.ban_member(community.guild_id, bob, reason="spam")
-
-    async def bob_banned() -> bool | None:
-        member = await bot_view.state_event(lounge, "m.room.member", ghost(bob))
-        return True if member and member["membership"] == "ban" else None
-
-    await eventually(bob_banned, "bob's ghost to be banned")
+    await wait_for_member(bot_view, lounge, bob, "membership", "ban", "bob's ghost to be banned")
 
 
 async def test_a_nick_change_shows_in_the_guild_rooms_where_the_ghost_is(
@@ -180,15 +193,30 @@ async def test_a_nick_change_shows_in_the_guild_rooms_where_the_ghost_is(
     lounge = await room_of(running_bridge, community.channels["lounge"])
     announcements = await room_of(running_bridge, community.channels["announcements"])
     carol = community.users["carol"]
-    user = UserSnapshot(carol, "carol", "Carol")
-    intent = await running_bridge.puppets.ensure(user)
-    await running_bridge.puppets.join(intent, lounge, user=user, member=MemberSnapshot(carol))
+    await ghost_in(running_bridge, lounge, carol, "Carol")
     sandbox_guild.emulator.store.update_member(community.guild_id, carol, nick="Caz")
-
-    async def nick_shown() -> bool | None:
-        member = await bot_view.state_event(lounge, "m.room.member", ghost(carol))
-        return True if member and member.get("displayname") == "Caz (Discord)" else None
-
-    await eventually(nick_shown, "carol's nick in the lounge")
+    await wait_for_member(
+        bot_view, lounge, carol, "displayname", "Caz (Discord)", "carol's nick in the lounge"
+    )
     # Not joined elsewhere: the nick change made the ghost join nothing.
     assert await bot_view.state_event(announcements, "m.room.member", ghost(carol)) is None
+
+
+async def test_shutdown_waits_for_a_sync_already_running(
+    running_bridge: Bridge, community: Community, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    guilds = running_bridge.guilds
+    assert guilds is not None
+    await guilds.bridge_guild(community.guild_id)
+    started, finished = asyncio.Event(), []
+
+    async def slow_sync(guild: object) -> None:
+        started.set()
+        await asyncio.sleep(0.5)
+        finished.append(community.guild_id)
+
+    monkeypatch.setattr(guilds, "sync", slow_sync)
+    guilds.schedule_sync(community.guild_id)
+    await started.wait()  # past the debounce: the sync has begun
+    await guilds.wait_idle()
+    assert finished == [community.guild_id]

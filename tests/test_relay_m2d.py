@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import Any
 
@@ -118,6 +119,52 @@ async def test_reply_edit_and_redaction(lounge: Lounge, human: MatrixTestClient)
         )
 
     await eventually(deleted, "the redacted message to be deleted on Discord")
+
+
+async def test_an_edit_that_drops_a_chunk_keeps_the_matrix_message(
+    lounge: Lounge, human: MatrixTestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    event_id = await human.send_text(lounge.room, " ".join(["word"] * 500))  # two chunks
+    tables = lounge.bridge.database.tables
+
+    async def two_chunks() -> list | None:
+        rows = await tables.message_parts_by_event(lounge.room, event_id)
+        return rows if len(rows) == 2 else None
+
+    first, second = await eventually(two_chunks, "the two Discord messages of the long text")
+    # Discord may announce the deletion on the gateway before it answers the request.
+    assert lounge.bridge.m2d is not None
+    webhooks = lounge.bridge.m2d.webhooks
+    delete = webhooks.delete
+
+    async def slow_delete(*args: Any, **kwargs: Any) -> None:
+        await delete(*args, **kwargs)
+        await asyncio.sleep(1)
+
+    monkeypatch.setattr(webhooks, "delete", slow_delete)
+    await human.send(
+        lounge.room,
+        {
+            "msgtype": "m.text",
+            "body": "* short",
+            "m.new_content": {"msgtype": "m.text", "body": "short"},
+            "m.relates_to": {"rel_type": "m.replace", "event_id": event_id},
+        },
+    )
+    await discord_message(
+        lounge, lambda m: m.id == first.discord_message_id and m.content == "short", "the edit"
+    )
+
+    async def chunk_gone() -> bool | None:
+        history = lounge.store.history(lounge.channel_id, limit=50)
+        return True if all(m.id != second.discord_message_id for m in history) else None
+
+    await eventually(chunk_gone, "the second chunk to be deleted on Discord")
+    # Discord's MESSAGE_DELETE is handled before the marker (one queue per channel).
+    marker = lounge.store.create_message(lounge.channel_id, lounge.user("alice"), "marker")
+    await lounge.event_of(marker.id)
+    original = await lounge.viewer.event(lounge.room, event_id)
+    assert original["content"].get("body"), "the edited Matrix message was redacted"
 
 
 async def test_reactions_are_the_bots_until_the_last_goes(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 
 import discord
 import yarl
@@ -64,11 +65,15 @@ class BridgeDiscordClient(discord.Client):
 
 
 async def start_discord(
-    client: BridgeDiscordClient, token: str, timeout: float = 60
+    client: BridgeDiscordClient,
+    token: str,
+    timeout: float = 60,
+    before_connect: Callable[[], Awaitable[None]] | None = None,
 ) -> asyncio.Task:
     """Log in and connect; returns the task that keeps the gateway connection alive.
 
     Waits until READY, so a bad token or missing intents fail here with a clear message.
+    ``before_connect`` runs once logged in (REST works), before any gateway event can arrive.
     """
     try:
         await client.login(token)
@@ -79,6 +84,8 @@ async def start_discord(
         ) from error
     except (OSError, discord.HTTPException) as error:
         raise DiscordStartError(f"Cannot reach the Discord API at {Route.BASE}: {error}") from error
+    if before_connect is not None:
+        await before_connect()
     connection = asyncio.create_task(client.connect(reconnect=True), name="discord-gateway")
     ready = asyncio.create_task(client.ready_event.wait())
     done, _ = await asyncio.wait(

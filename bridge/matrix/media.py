@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import mimetypes
+from collections import OrderedDict
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -24,6 +25,8 @@ log = logging.getLogger("bridge.media")
 DISCORD_MEDIA_HOSTS = frozenset({"cdn.discordapp.com", "media.discordapp.net"})
 _CHUNK = 64 * 1024
 _TIMEOUT = aiohttp.ClientTimeout(total=300, sock_connect=15, sock_read=60)
+# Cache rows recently used, in memory: the same custom emoji or avatar comes again and again.
+_REMEMBERED = 4096
 
 
 class MediaError(Exception):
@@ -64,6 +67,7 @@ class MediaRepo:
         self._session = session
         self._own_session = session is None
         self._locks = KeyedLocks()
+        self._recent: OrderedDict[str, MediaRow] = OrderedDict()
 
     def check_url(self, url: str) -> None:
         """Refuse anything but http(s) from an allowed host: the bridge must not be made to
@@ -94,10 +98,12 @@ class MediaRepo:
         """
         self.check_url(url)
         key = source_key or media_source_key(url)
+        if key in self._recent:
+            return self._remember(self._recent[key])
         async with self._locks(key):
             cached = await self.tables.media.get(key)
             if cached:
-                return cached
+                return self._remember(cached)
             data, content_type = await self._download(url)
             name = filename or _filename_of(url)
             mimetype = _mimetype(content_type, name)
@@ -105,7 +111,15 @@ class MediaRepo:
             row = MediaRow(source_key=key, mxc=str(mxc), mimetype=mimetype, size=len(data))
             await self.tables.media.upsert(row)
             log.debug("Uploaded %s (%d bytes) as %s", key, len(data), mxc)
-            return row
+            return self._remember(row)
+
+    def _remember(self, row: MediaRow) -> MediaRow:
+        """Keep the row among the most recently used ones (the rows never change)."""
+        self._recent[row.source_key] = row
+        self._recent.move_to_end(row.source_key)
+        if len(self._recent) > _REMEMBERED:
+            self._recent.popitem(last=False)
+        return row
 
     async def _download(self, url: str) -> tuple[bytes, str | None]:
         """Stream the file, stopping as soon as it exceeds the limit."""

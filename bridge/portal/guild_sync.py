@@ -11,8 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import discord
 from mautrix.api import Method, Path
@@ -34,6 +33,7 @@ from ..db.rows import GuildRow, MediaRow, PortalRow
 from ..db.tables import BridgeTables
 from ..discord.snapshots import guild_snapshot
 from ..discord.user_snapshots import user_snapshot
+from ..locks import KeyedLocks
 from ..matrix.media import MediaError, MediaRepo
 from ..puppet.puppets import Puppets
 from .apply_state import apply_state, send_state
@@ -75,10 +75,12 @@ class GuildBridge:
         self.puppets = puppets
         self.discord = discord_client
         self.state = RoomStateCache(bot)
-        self._locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._locks = KeyedLocks()
+        # The sync scheduled per guild, until it starts (later events fold into it until then).
         self._pending: dict[int, asyncio.Task] = {}
+        # Every scheduled sync until it ends, started or not (shutdown waits for them).
+        self._running: set[asyncio.Task] = set()
         self._archived_posts: dict[int, list[discord.Thread]] = {}
-        self._pack: dict | None = None  # the image pack of the guild being synced
 
     async def bridge_guild(self, guild_id: int) -> SyncResult:
         """Bridge a guild the bot is in (again is harmless): space, sub-spaces and rooms."""
@@ -101,7 +103,10 @@ class GuildBridge:
         """Sync soon, once for a whole burst of events; only guilds already bridged."""
         if guild_id in self._pending and not self._pending[guild_id].done():
             return
-        self._pending[guild_id] = asyncio.create_task(self._sync_later(guild_id))
+        task = asyncio.create_task(self._sync_later(guild_id), name=f"guild-sync-{guild_id}")
+        self._pending[guild_id] = task
+        self._running.add(task)
+        task.add_done_callback(self._running.discard)
 
     async def _sync_later(self, guild_id: int) -> None:
         await asyncio.sleep(DEBOUNCE_SECONDS)
@@ -115,16 +120,16 @@ class GuildBridge:
             log.exception("Syncing guild %s failed", guild_id)
 
     async def wait_idle(self) -> None:
-        """Wait for scheduled syncs (tests and shutdown)."""
-        while self._pending:
-            await asyncio.gather(*self._pending.values(), return_exceptions=True)
+        """Wait for scheduled syncs, those already running too (tests and shutdown)."""
+        while self._running:
+            await asyncio.gather(*self._running, return_exceptions=True)
 
     async def sync(self, guild: discord.Guild) -> SyncResult:
-        async with self._locks[guild.id]:
+        async with self._locks(guild.id):
             snapshot = guild_snapshot(guild, self._archived_posts.get(guild.id, ()))
             await self._ensure_powerful_ghosts(guild, snapshot)
-            self._pack = await self._image_pack(guild)
-            return await self._sync_snapshot(snapshot)
+            pack = await self._image_pack(guild)
+            return await self._sync_snapshot(snapshot, pack)
 
     async def _image_pack(self, guild: discord.Guild) -> dict | None:
         """The guild's emoji and stickers, uploaded once each, as an image pack."""
@@ -165,7 +170,7 @@ class GuildBridge:
             except MatrixRequestError as error:
                 log.warning("Could not create the ghost of %s: %s", member.id, error)
 
-    async def _sync_snapshot(self, guild: GuildSnapshot) -> SyncResult:
+    async def _sync_snapshot(self, guild: GuildSnapshot, pack: dict | None) -> SyncResult:
         nodes = space_tree(guild, self.context)
         guild_row = await self.tables.guilds.get(guild.id) or GuildRow(guild.id)
         portal_rows = {
@@ -183,14 +188,14 @@ class GuildBridge:
         for node in nodes:  # parents come first, so a new room links to its parent at once
             if node.discord_id in room_ids:
                 continue
-            state = self._desired(guild, node, nodes, room_ids, avatar)
+            state = self._desired(guild, node, nodes, room_ids, avatar, pack)
             room_ids[node.discord_id] = await self._create_room(node, state)
             created += 1
             if node.kind is PortalKind.GUILD_SPACE:
                 guild_row.space_room_id = room_ids[guild.id]
         sent = 0
         for node in nodes:
-            state = self._desired(guild, node, nodes, room_ids, avatar)
+            state = self._desired(guild, node, nodes, room_ids, avatar, pack)
             sent += await apply_state(
                 self.bot, self.state, room_ids[node.discord_id], state, self.puppets.is_ghost
             )
@@ -206,6 +211,7 @@ class GuildBridge:
         nodes: list[PortalNode],
         room_ids: dict[int, str],
         avatar: str | None,
+        pack: dict | None,
     ) -> dict:
         children = {
             room_ids[child.discord_id]: child.order
@@ -221,7 +227,7 @@ class GuildBridge:
             guild_space_room_id=room_ids.get(guild.id),
             avatar_mxc=avatar if node.kind is PortalKind.GUILD_SPACE else None,
         )
-        return with_image_pack(state, self._pack)
+        return with_image_pack(state, pack)
 
     async def _create_room(self, node: PortalNode, state: dict) -> str:
         body = creation_request(node, state, self.context)
@@ -257,7 +263,9 @@ class GuildBridge:
             if node.kind is PortalKind.GUILD_SPACE:
                 continue
             channel = guild.channel(node.discord_id)
-            row = existing.get(node.discord_id) or PortalRow(node.discord_id, guild_id=guild.id)
+            before = existing.get(node.discord_id)
+            # A copy: compared with ``before`` below, so that only changed rows are written.
+            row = replace(before) if before else PortalRow(node.discord_id, guild_id=guild.id)
             row.parent_id = node.parent_id if node.parent_id != guild.id else None
             row.channel_type = channel.type if channel else ChannelType.TEXT
             row.room_id = room_ids[node.discord_id]
@@ -265,7 +273,7 @@ class GuildBridge:
             row.topic = (channel.topic if channel else None) or ""
             if row.live_since is None:  # from now on, messages are relayed both ways
                 row.live_since = int(time.time() * 1000)
-            if row != existing.get(node.discord_id):
+            if row != before:
                 # The webhook may have been stored since this sync read the row: keep it.
                 current = await self.tables.portals.get(node.discord_id)
                 if current is not None:

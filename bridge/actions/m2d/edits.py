@@ -11,7 +11,7 @@ from mautrix.types import MessageEvent, RedactionEvent
 
 from ...convert.m2d.formatting import matrix_to_discord
 from ...convert.m2d.split import split_for_discord
-from ...db.rows import PortalRow
+from ...db.rows import MessagePartRow, PortalRow
 from .lookups import conversion_context, identity
 from .reactions import unreact
 from .send import discord_mentions
@@ -50,10 +50,7 @@ async def edit(services: M2DServices, portal: PortalRow, event: MessageEvent) ->
             allowed_mentions=discord_mentions(text),
         )
     for row in rows[len(chunks) :]:
-        await services.webhooks.delete(
-            portal.discord_id, row.discord_message_id, thread_id=row.thread_id
-        )
-        await services.tables.message_parts.delete(row.discord_message_id, row.part)
+        await _delete_on_discord(services, portal, row)
     if len(chunks) > len(rows):
         log.info("Edit of %s is longer than the original; the rest is not sent", original)
 
@@ -66,8 +63,18 @@ async def redact(services: M2DServices, portal: PortalRow, event: RedactionEvent
         await unreact(services, portal, target)
         return
     for row in await services.tables.message_parts_by_event(room_id, target):
-        with suppress(discord.NotFound):  # already gone on Discord
-            await services.webhooks.delete(
-                portal.discord_id, row.discord_message_id, thread_id=row.thread_id
-            )
-        await services.tables.message_parts.delete(row.discord_message_id, row.part)
+        await _delete_on_discord(services, portal, row)
+
+
+async def _delete_on_discord(services: M2DServices, portal: PortalRow, row: MessagePartRow) -> None:
+    """Forget the mapping, then delete the Discord message.
+
+    In that order: Discord's MESSAGE_DELETE for it may come before the answer to the delete,
+    and a mapping still there would make the Discord → Matrix side redact the Matrix event
+    (the whole of it, when only a surplus chunk of an edit goes).
+    """
+    await services.tables.message_parts.delete(row.discord_message_id, row.part)
+    with suppress(discord.NotFound):  # already gone on Discord
+        await services.webhooks.delete(
+            portal.discord_id, row.discord_message_id, thread_id=row.thread_id
+        )

@@ -1,0 +1,1 @@
+"""The one-shot history import: a guild's past, from the Discord API or from exports."""

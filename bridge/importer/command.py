@@ -1,0 +1,222 @@
+"""``python -m bridge import``: a guild's history from the Discord API, then live bridging.
+
+The import runs inside a normal bridge process (the homeserver pushes the ghosts' events to the
+bridge, so it must be listening; do not run the bridge at the same time). Each chosen channel
+is queued for import before the gateway connects, in the same per-channel queue as live
+events: whatever is said during the import waits behind the channel's history and follows it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import discord
+
+from ..actions.d2m.routing import Destination, destination
+from ..app import Bridge
+from ..config import Config
+from ..convert.model import ChannelType
+from .api_reader import channel_items, merged, threads_of
+from .engine import ChannelReport, ImportRefused, import_stream, set_pins
+from .progress import Progress
+
+log = logging.getLogger("bridge.importer")
+IMPORTED_TYPES = {ChannelType.TEXT, ChannelType.ANNOUNCEMENT, ChannelType.FORUM, ChannelType.MEDIA}
+
+
+@dataclass
+class ImportRequest:
+    guild_id: int
+    channel_ids: list[int] = field(default_factory=list)
+    since: datetime | None = None
+
+
+@dataclass
+class ImportRun:
+    """One import: what was asked, how it went."""
+
+    request: ImportRequest
+    bridge: Bridge
+    progress: Progress = field(default_factory=Progress)
+    reports: dict[int, ChannelReport] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+    done: list[asyncio.Future] = field(default_factory=list)
+    _bridged: asyncio.Task | None = None
+
+    async def queue_channels(self) -> None:
+        """Runs logged in, before the gateway connects: queue one job per chosen channel."""
+        client = self.bridge.discord
+        guild = await client.fetch_guild(self.request.guild_id)
+        channels = [
+            channel
+            for channel in await guild.fetch_channels()
+            if channel.type.value in IMPORTED_TYPES
+            and (not self.request.channel_ids or channel.id in self.request.channel_ids)
+        ]
+        channels.sort(key=lambda channel: (channel.position, channel.id))
+        semaphore = asyncio.Semaphore(self.bridge.config["bridge.limits.import_concurrency"])
+        assert self.bridge.relay is not None
+        for channel in channels:
+            finished: asyncio.Future = asyncio.get_running_loop().create_future()
+            self.done.append(finished)
+            self.reports[channel.id] = ChannelReport(channel.name)
+            self.progress.channel(channel.id, f"#{channel.name}")
+
+            async def job(
+                channel_id: int = channel.id, finished: asyncio.Future = finished
+            ) -> None:
+                try:
+                    async with semaphore:
+                        await self._import_channel(channel_id)
+                except ImportRefused as error:
+                    self.errors.append(str(error))
+                except Exception as error:
+                    log.exception("Importing channel %s failed", channel_id)
+                    self.errors.append(f"channel {channel_id}: {error!r}")
+                finally:
+                    self.progress.finish(channel_id)
+                    finished.set_result(None)
+
+            self.bridge.relay.queues.submit(channel.id, job)
+
+    async def _bridge_guild_once(self) -> None:
+        assert self.bridge.guilds is not None
+        if self._bridged is None:
+            self._bridged = asyncio.ensure_future(
+                self.bridge.guilds.bridge_guild(self.request.guild_id)
+            )
+        await self._bridged
+
+    async def _import_channel(self, channel_id: int) -> None:
+        bridge, relay = self.bridge, self.bridge.relay
+        assert relay is not None
+        await bridge.discord.ready_event.wait()
+        await self._bridge_guild_once()
+        channel = bridge.discord.get_channel(channel_id)
+        if not isinstance(channel, discord.TextChannel | discord.ForumChannel):
+            return
+        threads = await threads_of(channel)
+        report = self.reports[channel_id]
+        if isinstance(channel, discord.ForumChannel):
+            for post in threads:  # each post is a room of its own
+                targets = await self._destinations([post.id])
+                stream = channel_items(post, self.request.since)
+                await import_stream(relay, post.id, stream, targets, self.progress, report)
+            return
+        targets = await self._destinations([channel.id, *(t.id for t in threads)])
+        streams = [channel_items(channel, self.request.since)]
+        streams += [channel_items(thread, self.request.since) for thread in threads]
+        await import_stream(relay, channel.id, merged(streams), targets, self.progress, report)
+        if channel.id in targets:
+            pins = [m.id async for m in channel.pins(limit=None, oldest_first=True)]
+            await set_pins(relay, targets[channel.id].room_id, pins)
+
+    async def _destinations(self, channel_ids: list[int]) -> dict[int, Destination]:
+        relay = self.bridge.relay
+        assert relay is not None
+        found = {}
+        for channel_id in channel_ids:
+            where = await destination(relay.tables, relay.discord, channel_id)
+            if where is not None:
+                found[channel_id] = where
+        return found
+
+    def summary(self, seconds: float) -> str:
+        lines = [f"Import of guild {self.request.guild_id} finished in {seconds:.1f} s:"]
+        for report in self.reports.values():
+            if report.already_done:
+                lines.append(f"  #{report.name}: already imported, nothing to do")
+                continue
+            skipped = ", ".join(f"{n} {why}" for why, n in report.skipped.items()) or "none"
+            lines.append(f"  #{report.name}: {report.imported} imported, skipped: {skipped}")
+        lines += [f"  refused or failed: {error}" for error in self.errors]
+        return "\n".join(lines)
+
+
+async def run_import(config: Config, request: ImportRequest) -> int:
+    """Import, then stop; exit status 1 if any channel was refused or failed."""
+    run_holder: list[ImportRun] = []
+
+    async def before_connect() -> None:
+        await run_holder[0].queue_channels()
+
+    bridge = Bridge(config, before_connect=before_connect)
+    run = ImportRun(request, bridge)
+    run_holder.append(run)
+    started = time.monotonic()
+    try:
+        await bridge.start()
+        await asyncio.gather(*run.done)
+    finally:
+        await bridge.stop()
+    run.progress.close()
+    print(run.summary(time.monotonic() - started))
+    return 1 if run.errors else 0
+
+
+async def dry_run(config: Config, request: ImportRequest) -> int:
+    """What an import would do: rooms, messages, attachments, bytes and a duration estimate.
+
+    Reads the history over REST only; creates nothing and sends nothing.
+    """
+    from ..discord.client import BridgeDiscordClient, point_discord_py_at
+
+    point_discord_py_at(
+        config["discord.api_url"], config["discord.gateway_url"], config["discord.cdn_url"]
+    )
+    client = BridgeDiscordClient()
+    await client.login(config["discord.bot_token"])
+    try:
+        guild = await client.fetch_guild(request.guild_id)
+        channels = [
+            c
+            for c in await guild.fetch_channels()
+            if c.type.value in IMPORTED_TYPES
+            and (not request.channel_ids or c.id in request.channel_ids)
+        ]
+        totals = {"messages": 0, "attachments": 0, "bytes": 0, "reactions": 0, "threads": 0}
+        print(f"Dry run: importing guild {guild.name!r} ({guild.id}) would create or use:")
+        for channel in sorted(channels, key=lambda c: (c.position, c.id)):
+            counts = await _count(channel, request.since)
+            for key, value in counts.items():
+                totals[key] += value
+            print(
+                f"  #{channel.name}: {counts['messages']} messages, {counts['threads']} threads, "
+                f"{counts['attachments']} attachments ({counts['bytes']} bytes), "
+                f"{counts['reactions']} reactions"
+            )
+        events = totals["messages"] + totals["attachments"] + totals["reactions"]
+        print(
+            f"Total: {totals['messages']} messages, {totals['attachments']} attachments "
+            f"({totals['bytes']} bytes), {totals['reactions']} reactions: about {events} Matrix "
+            f"events, roughly {events / ASSUMED_EVENTS_PER_SECOND / 60:.1f} minutes at "
+            f"{ASSUMED_EVENTS_PER_SECOND} events/s (a small Synapse; yours may be faster)."
+        )
+    finally:
+        await client.close()
+    return 0
+
+
+ASSUMED_EVENTS_PER_SECOND = 20
+
+
+async def _count(channel: discord.abc.GuildChannel, since: datetime | None) -> dict[str, int]:
+    counts = {"messages": 0, "attachments": 0, "bytes": 0, "reactions": 0, "threads": 0}
+    sources: list[discord.abc.Messageable] = []
+    if isinstance(channel, discord.TextChannel):
+        sources.append(channel)
+    if isinstance(channel, discord.TextChannel | discord.ForumChannel):
+        threads = await threads_of(channel)
+        counts["threads"] = len(threads)
+        sources += threads
+    for source in sources:
+        async for message in source.history(limit=None, after=since, oldest_first=True):
+            counts["messages"] += 1
+            counts["attachments"] += len(message.attachments)
+            counts["bytes"] += sum(a.size for a in message.attachments)
+            counts["reactions"] += sum(r.count for r in message.reactions)
+    return counts

@@ -1,0 +1,158 @@
+"""Sending a channel's history into its room: in order, checkpointed, resumable.
+
+Each message goes through the live relay's own ``relay_new`` (same converters, same ghosts,
+the Discord timestamp as ``ts``, a transaction id per message part), then its reactions. A
+checkpoint per channel records the newest message fully sent: a resumed import skips what came
+before it, and whatever was sent after it is recognised by its stored mapping (or, if the
+process died between sending and storing, deduplicated by the homeserver's transaction ids).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+import discord
+from mautrix.types import EventType, RoomID
+
+from ..actions.d2m.messages import relay_new
+from ..actions.d2m.reactions import reaction_content
+from ..actions.d2m.routing import Destination
+from ..actions.d2m.services import RelayServices
+from ..db.rows import ImportCheckpointRow, ReactionRow
+from ..portal.apply_state import apply_state
+from .model import ImportedReaction, ImportItem
+from .progress import Progress
+
+log = logging.getLogger("bridge.importer")
+CHECKPOINT_EVERY = 20  # messages between checkpoint writes (batched database writes)
+
+
+class ImportRefused(Exception):
+    """The room already has live messages: history would land after them."""
+
+
+@dataclass
+class ChannelReport:
+    name: str
+    imported: int = 0
+    skipped: dict[str, int] = field(default_factory=dict)
+    already_done: bool = False
+
+    def skip(self, reason: str) -> None:
+        self.skipped[reason] = self.skipped.get(reason, 0) + 1
+
+
+async def check_importable(services: RelayServices, channel_id: int) -> ImportCheckpointRow:
+    """The channel's checkpoint, new or resumed; refuses a room with live messages."""
+    checkpoint = await services.tables.import_checkpoints.get(channel_id)
+    if checkpoint is not None:
+        return checkpoint
+    live = await services.tables.db.fetchval(
+        "SELECT COUNT(*) FROM message_part WHERE channel_id = $1 OR thread_id = $1", channel_id
+    )
+    if live:
+        raise ImportRefused(
+            f"channel {channel_id} already has {live} live bridged message parts in its room, "
+            "and Matrix cannot insert history before them. Import into a new room instead: "
+            "unbridge the channel's room (it stays as an archive) and import again."
+        )
+    checkpoint = ImportCheckpointRow(channel_id, updated_at=int(time.time() * 1000))
+    await services.tables.import_checkpoints.upsert(checkpoint)
+    return checkpoint
+
+
+async def import_stream(
+    services: RelayServices,
+    channel_id: int,
+    items: AsyncIterator[ImportItem],
+    destinations: dict[int, Destination],
+    progress: Progress,
+    report: ChannelReport,
+) -> None:
+    """Send every item of one room's stream, in order, then mark the channel finished.
+
+    ``destinations`` maps each source channel (the channel, its threads) to where it goes.
+    """
+    checkpoint = await check_importable(services, channel_id)
+    if checkpoint.finished:
+        report.already_done = True
+        return
+    since_checkpoint = 0
+    async for item in items:
+        message = item.message
+        if checkpoint.last_message_id is not None and message.id <= checkpoint.last_message_id:
+            progress.advance(channel_id, 0, skipped=1)
+            continue
+        where = destinations.get(message.channel_id)
+        if where is None:
+            report.skip("channel not bridged")
+            continue
+        async with services.room_locks(where.room_id):
+            rows = await relay_new(services, message, where, mention_all=False)
+            if rows or await services.tables.message_parts_of(message.id):
+                for reaction in item.reactions:
+                    await _send_reaction(services, where, message.id, reaction)
+        if rows:
+            report.imported += 1
+        else:
+            report.skip("already imported or nothing to show")
+        checkpoint.last_message_id = message.id
+        checkpoint.imported_count += 1 if rows else 0
+        since_checkpoint += 1
+        if since_checkpoint >= CHECKPOINT_EVERY:
+            await _save(services, checkpoint)
+            since_checkpoint = 0
+        progress.advance(channel_id)
+    checkpoint.finished = True
+    await _save(services, checkpoint)
+
+
+async def _save(services: RelayServices, checkpoint: ImportCheckpointRow) -> None:
+    checkpoint.updated_at = int(time.time() * 1000)
+    await services.tables.import_checkpoints.upsert(checkpoint)
+
+
+async def _send_reaction(
+    services: RelayServices, where: Destination, message_id: int, reaction: ImportedReaction
+) -> None:
+    """Each user's reaction from their ghost, once (a resend is deduplicated)."""
+    parts = await services.tables.message_parts_of(message_id)
+    if not parts:
+        return
+    emoji = discord.PartialEmoji(
+        name=reaction.emoji, id=reaction.emoji_id, animated=reaction.animated
+    )
+    key = str(reaction.emoji_id) if reaction.emoji_id else reaction.emoji
+    content = await reaction_content(services, emoji, parts[0].event_id)
+    for user in reaction.users:
+        if await services.tables.reactions.get(message_id, user.id, key):
+            continue
+        intent = await services.puppets.ensure(user)
+        await services.puppets.join(intent, where.room_id, user=user, member=None)
+        event_id = await intent.send_message_event(
+            RoomID(where.room_id),
+            EventType.REACTION,
+            content,  # type: ignore[arg-type]  # plain JSON content
+            txn_id=f"dc_react_{message_id}_{user.id}_{key}",
+            timestamp=parts[0].timestamp,
+        )
+        await services.tables.reactions.upsert(
+            ReactionRow(message_id, user.id, key, where.room_id, event_id)
+        )
+
+
+async def set_pins(services: RelayServices, room_id: str, pinned_message_ids: list[int]) -> None:
+    """Pins last, once every pinned message is in the room (oldest pin first)."""
+    pinned = []
+    for message_id in pinned_message_ids:
+        parts = await services.tables.message_parts_of(message_id)
+        if parts:
+            pinned.append(parts[0].event_id)
+    if pinned:
+        desired = {("m.room.pinned_events", ""): {"pinned": pinned}}
+        await apply_state(
+            services.bot, services.guilds.state, room_id, desired, services.puppets.is_ghost
+        )

@@ -1,0 +1,197 @@
+"""History import from the Discord API, as a Matrix client sees the result."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bridge.importer.command import ImportRequest, run_import
+from bridge.sandbox.discord.cdn import solid_png
+from bridge.sandbox.discord.store import Attachment, Store
+from bridge.sandbox.homeserver import LocalSynapse
+from bridge.sandbox.matrix_client import MatrixTestClient
+from tests.fixtures.bridge import StartBridge
+from tests.fixtures.community import Community, eventually, ghost
+from tests.fixtures.discord import SandboxGuild
+from tests.fixtures.inprocess import MakeConfig
+
+pytestmark = pytest.mark.slow
+BASE = datetime(2024, 1, 1, 12, 0, tzinfo=UTC)
+
+
+def ms(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+def seed(store: Store, community: Community) -> dict[str, int]:
+    """A small past in #lounge: text, a reply, an edit, a file, a pin, reactions, a thread."""
+    lounge = community.channels["lounge"]
+    alice, bob, carol = (community.users[n] for n in ("alice", "bob", "carol"))
+    minute = timedelta(minutes=1)
+    first, second = store.seed_history(
+        lounge,
+        [
+            {"author_id": alice, "timestamp": BASE, "content": "first!"},
+            {"author_id": bob, "timestamp": BASE + minute, "content": "hello **all**"},
+        ],
+    )
+    picture = Attachment(store.ids.next(BASE), "old.png", solid_png(1, 2, 3, size=4), "image/png")
+    reply, edited, with_file, pinned = store.seed_history(
+        lounge,
+        [
+            {
+                "author_id": carol,
+                "timestamp": BASE + 2 * minute,
+                "content": "a reply",
+                "reply_to": first,
+            },
+            {
+                "author_id": alice,
+                "timestamp": BASE + 5 * minute,
+                "content": "final words",
+                "edited_timestamp": BASE + 6 * minute,
+            },
+            {
+                "author_id": bob,
+                "timestamp": BASE + 7 * minute,
+                "content": "",
+                "attachments": [picture],
+            },
+            {
+                "author_id": alice,
+                "timestamp": BASE + 8 * minute,
+                "content": "pin me",
+                "pinned": True,
+            },
+        ],
+    )
+    store.add_reaction(lounge, first, bob, "👍")
+    store.add_reaction(lounge, first, carol, "👍")
+    thread = store.create_thread(
+        lounge, "side talk", alice, message_id=second, created_at=BASE + 3 * minute
+    )
+    (in_thread,) = store.seed_history(
+        thread.id,
+        [
+            {"author_id": carol, "timestamp": BASE + 4 * minute, "content": "in the thread"},
+        ],
+    )
+    return {
+        "first": first,
+        "second": second,
+        "reply": reply,
+        "edited": edited,
+        "with_file": with_file,
+        "pinned": pinned,
+        "in_thread": in_thread,
+    }
+
+
+async def test_a_channels_history_lands_in_order_with_authors_and_relations(
+    make_bridge_config: MakeConfig,
+    community: Community,
+    sandbox_guild: SandboxGuild,
+    bot_view: MatrixTestClient,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    ids = seed(sandbox_guild.emulator.store, community)
+    lounge = community.channels["lounge"]
+    config = make_bridge_config()
+    assert await run_import(config, ImportRequest(community.guild_id, [lounge])) == 0
+    assert "#lounge: 7 imported" in capsys.readouterr().out
+
+    from bridge.db.connect import open_database
+    from bridge.db.url import resolve_database_url
+
+    database = await open_database(
+        resolve_database_url(config["appservice.database.url"], config.directory)
+    )
+    try:
+        room = (await database.tables.portals.get(lounge)).room_id
+        event_of = {
+            name: (await database.tables.message_parts_of(mid))[0].event_id
+            for name, mid in ids.items()
+        }
+    finally:
+        await database.close()
+    messages = await bot_view.timeline(room, types=["m.room.message"])
+    bodies = [m["content"]["body"] for m in messages]
+    assert bodies == [
+        "first!",
+        "hello **all**",
+        "a reply",
+        "in the thread",
+        "final words",
+        "old.png",
+        "pin me",
+    ]
+    first = messages[0]
+    assert first["sender"] == ghost(community.users["alice"])
+    assert first["origin_server_ts"] == ms(BASE)
+    assert messages[2]["content"]["m.relates_to"]["m.in_reply_to"]["event_id"] == event_of["first"]
+    thread_relation = messages[3]["content"]["m.relates_to"]
+    assert thread_relation["rel_type"] == "m.thread"
+    assert thread_relation["event_id"] == event_of["second"]
+    assert messages[5]["content"]["msgtype"] == "m.image"
+    reactions = await bot_view.timeline(room, types=["m.reaction"])
+    assert sorted(r["sender"] for r in reactions) == sorted(
+        [ghost(community.users["bob"]), ghost(community.users["carol"])]
+    )
+    assert {r["content"]["m.relates_to"]["event_id"] for r in reactions} == {event_of["first"]}
+    pins = await bot_view.state_event(room, "m.room.pinned_events")
+    assert pins["pinned"] == [event_of["pinned"]]
+
+    # A finished import, run again, does nothing.
+    assert await run_import(make_bridge_config(), ImportRequest(community.guild_id, [lounge])) == 0
+    assert "already imported, nothing to do" in capsys.readouterr().out
+    assert len(await bot_view.timeline(room, types=["m.room.message"])) == len(messages)
+
+
+async def test_a_killed_import_resumes_without_gaps_or_doubles(
+    synapse: LocalSynapse,
+    community: Community,
+    sandbox_guild: SandboxGuild,
+    start_bridge: StartBridge,
+    bot_view: MatrixTestClient,
+) -> None:
+    store, lounge = sandbox_guild.emulator.store, community.channels["lounge"]
+    authors = [community.users[n] for n in ("alice", "bob", "carol")]
+    count = 60
+    store.seed_history(
+        lounge,
+        [
+            {
+                "author_id": authors[i % 3],
+                "timestamp": BASE + timedelta(seconds=i),
+                "content": f"old {i}",
+            }
+            for i in range(count)
+        ],
+    )
+    overrides = {"homeserver.address": synapse.url, **sandbox_guild.bridge_overrides()}
+    args = ("import", "--guild", str(community.guild_id), "--channel", str(lounge))
+    first = start_bridge(overrides, args)
+
+    async def some_arrived() -> str | None:
+        rooms = await bot_view.joined_rooms()
+        for room in rooms:
+            name = await bot_view.state_event(room, "m.room.name")
+            if name and name.get("name") == "lounge":
+                bodies = [e for e in await bot_view.timeline(room, types=["m.room.message"])]
+                if len(bodies) >= 8:
+                    return room
+        return None
+
+    room = await eventually(some_arrived, "part of the history", timeout=60)
+    first.process.send_signal(signal.SIGKILL)
+    await first.wait_exit()
+    at_kill = len(await bot_view.timeline(room, types=["m.room.message"]))
+    assert at_kill < count, "the import finished before the kill: nothing was resumed"
+    second = start_bridge(overrides, args)
+    assert await second.wait_exit(timeout=120) == 0, second.output
+    bodies = [e["content"]["body"] for e in await bot_view.timeline(room, types=["m.room.message"])]
+    assert bodies == [f"old {i}" for i in range(count)]
+    await asyncio.sleep(0)
