@@ -195,3 +195,63 @@ async def test_a_killed_import_resumes_without_gaps_or_doubles(
     bodies = [e["content"]["body"] for e in await bot_view.timeline(room, types=["m.room.message"])]
     assert bodies == [f"old {i}" for i in range(count)]
     await asyncio.sleep(0)
+
+
+async def test_dry_run_counts_and_changes_nothing(
+    make_bridge_config: MakeConfig,
+    community: Community,
+    sandbox_guild: SandboxGuild,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from bridge.importer.command import dry_run
+
+    seed(sandbox_guild.emulator.store, community)
+    config = make_bridge_config()
+    lounge = community.channels["lounge"]
+    assert await dry_run(config, ImportRequest(community.guild_id, [lounge])) == 0
+    out = capsys.readouterr().out
+    # 6 in the channel, and in the thread its starter (type 21) and one reply.
+    assert "#lounge: 8 messages, 1 threads, 1 attachments" in out
+    assert "2 reactions" in out
+    assert "minutes at 20 events/s" in out
+
+
+async def test_live_messages_during_an_import_follow_the_history(
+    make_bridge_config: MakeConfig,
+    community: Community,
+    sandbox_guild: SandboxGuild,
+    bot_view: MatrixTestClient,
+) -> None:
+    from bridge.app import Bridge
+    from bridge.importer.command import ImportRun
+
+    store, lounge = sandbox_guild.emulator.store, community.channels["lounge"]
+    alice = community.users["alice"]
+    store.seed_history(
+        lounge,
+        [
+            {"author_id": alice, "timestamp": BASE + timedelta(seconds=i), "content": f"past {i}"}
+            for i in range(15)
+        ],
+    )
+    holder: list[ImportRun] = []
+
+    async def queue_then_talk() -> None:
+        await holder[0].queue_channels()
+        # Said on Discord while the history is still to be imported.
+        store.create_message(lounge, alice, "said during the import")
+
+    bridge = Bridge(make_bridge_config(), before_connect=queue_then_talk)
+    run = ImportRun(ImportRequest(community.guild_id, [lounge]), bridge)
+    holder.append(run)
+    await bridge.start()
+    try:
+        await asyncio.gather(*run.done)
+        await bridge.relay.queues.idle()
+        room = (await bridge.database.tables.portals.get(lounge)).room_id
+        bodies = [
+            e["content"]["body"] for e in await bot_view.timeline(room, types=["m.room.message"])
+        ]
+    finally:
+        await bridge.stop()
+    assert bodies == [f"past {i}" for i in range(15)] + ["said during the import"]

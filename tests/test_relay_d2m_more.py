@@ -20,7 +20,7 @@ pytestmark = pytest.mark.slow
 
 
 async def test_custom_emoji_inline_in_reactions_and_in_the_image_pack(
-    lounge: Lounge, sandbox_guild: SandboxGuild
+    lounge: Lounge, sandbox_guild: SandboxGuild, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     guild_id = lounge.community.guild_id
     emoji = lounge.store.create_emoji(guild_id, "party", solid_png(255, 0, 255))
@@ -51,6 +51,22 @@ async def test_custom_emoji_inline_in_reactions_and_in_the_image_pack(
 
     content = await eventually(pack, "the guild's emoji in the room's image pack (both types)")
     assert content["images"]["party"]["url"].startswith("mxc://")
+
+    # The emoji again: its upload is remembered, not looked up in the database again.
+    assert lounge.bridge.guilds is not None
+    await lounge.bridge.guilds.wait_idle()
+    media = lounge.bridge.database.tables.media
+    lookups = []
+    get = media.get
+
+    async def counted_get(*key: object) -> object:
+        lookups.append(key)
+        return await get(*key)
+
+    monkeypatch.setattr(media, "get", counted_get)
+    lounge.store.create_message(lounge.channel_id, lounge.user("bob"), f"<:party:{emoji.id}> again")
+    await lounge.wait_for(lambda e: e["content"].get("body") == ":party: again", "the emoji again")
+    assert lookups == []
 
 
 async def test_a_sticker_is_an_m_sticker(lounge: Lounge) -> None:

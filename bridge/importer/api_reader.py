@@ -53,6 +53,12 @@ async def channel_items(
 async def threads_of(channel: discord.TextChannel | discord.ForumChannel) -> list[discord.Thread]:
     """Active and archived threads (public, and private where the bot may see them)."""
     threads = {thread.id: thread for thread in channel.threads}
+    try:  # active threads over REST too: the gateway's cache may not have them (dry run)
+        for thread in await channel.guild.active_threads():
+            if thread.parent_id == channel.id:
+                threads[thread.id] = thread
+    except discord.HTTPException as error:
+        log.warning("Active threads of #%s not listed: %s", channel.name, error)
     # Forum posts are public; text channels may also have private threads.
     kinds = (False,) if isinstance(channel, discord.ForumChannel) else (False, True)
     for private in kinds:

@@ -196,14 +196,14 @@ def enum_value(value: Any, names: Mapping[str, int], default: int) -> int:
         return value
     if isinstance(value, str):
         if value in names:
-            return names[value]
-        if value.strip().isdigit():
+            return int(names[value])  # a plain int, as discord.py's ``.value`` gives
+        if value.strip().isascii() and value.strip().isdigit():
             return int(value)
-    return default
+    return int(default)
 
 
 def color(value: Any) -> int | None:
-    """"#RRGGBB" → 0xRRGGBB."""
+    """ "#RRGGBB" → 0xRRGGBB."""
     if isinstance(value, str) and re.fullmatch(r"#?[0-9A-Fa-f]{6}", value.strip()):
         return int(value.strip().lstrip("#"), 16)
     return None
@@ -324,9 +324,7 @@ def user_snapshot(raw: Mapping[str, Any], where: str, media: MediaFiles) -> User
     return _user(raw, where, _avatar(opt_text(raw, "avatarUrl", where), media))
 
 
-def _user(
-    raw: Mapping[str, Any], where: str, avatar: tuple[str, str, bool] | None
-) -> UserSnapshot:
+def _user(raw: Mapping[str, Any], where: str, avatar: tuple[str, str, bool] | None) -> UserSnapshot:
     user_avatar = avatar if avatar is not None and not avatar[2] else None
     return UserSnapshot(
         id=snowflake(raw, "id", where),
@@ -419,9 +417,7 @@ def _stickers(
     return tuple(result)
 
 
-def _image_url(
-    parent: Mapping[str, Any], key: str, where: str, media: MediaFiles
-) -> str | None:
+def _image_url(parent: Mapping[str, Any], key: str, where: str, media: MediaFiles) -> str | None:
     """An embed image's original URL (``canonicalUrl``, newer DCE), else what ``url`` holds:
     a web URL, or a usable local file's path."""
     raw = parent.get(key)

@@ -36,7 +36,6 @@ EXPORT_KEYS = ("guild", "channel", "messages")
 # DCE writes guild, channel, dateRange and exportedAt before the messages: a few KB.
 HEADER_BYTES = 256 * 1024
 MEDIA_FOLDER_SUFFIX = "_Files"
-_WHITESPACE = re.compile(r"\s*")
 _DIGITS = re.compile(r"(\d+)")
 
 
@@ -190,7 +189,7 @@ def _read_header(path: Path) -> _Header:
         raise ExportError(path, f"cannot be read: {error.strerror or error}") from None
     fields = _scan_top_level(head)
     data: Mapping[str, Any] = fields if fields is not None else _load(path)
-    problem = _export_problem({**data, "messages": []} if fields is not None else data)
+    problem = _export_problem(data)
     if problem is not None:
         raise ExportError(path, problem)
     try:
@@ -203,12 +202,19 @@ def _read_header(path: Path) -> _Header:
         raise ExportError(path, str(error)) from None
 
 
+def _skip(text: str, position: int) -> int:
+    while position < len(text) and text[position] in " \t\r\n":
+        position += 1
+    return position
+
+
 def _scan_top_level(head: bytes) -> dict[str, Any] | None:
-    """The top-level fields before ``"messages"``, read from the first bytes of a file.
+    """The top-level fields before ``"messages"`` (which stands for an empty array), read
+    from the first bytes of a file.
 
     None when that is not possible (messages not last, a cut value, not JSON): the caller
-    then reads the whole file. A file that is JSON but not an object, or an object without
-    ``"messages"`` before its end, gives what it has, which the export check refuses.
+    then reads the whole file. An object that ends without ``"messages"`` gives its
+    fields, which the export check then refuses.
     """
     decoder = json.JSONDecoder()
     try:
@@ -216,24 +222,27 @@ def _scan_top_level(head: bytes) -> dict[str, Any] | None:
     except UnicodeDecodeError:
         return None
     fields: dict[str, Any] = {}
-    position = _WHITESPACE.match(text, 0).end()  # type: ignore[union-attr]
+    position = _skip(text, 0)
     if not text.startswith("{", position):
         return None
     position += 1
     try:
         while True:
-            position = _WHITESPACE.match(text, position).end()  # type: ignore[union-attr]
+            position = _skip(text, position)
             if text.startswith("}", position):
                 return fields
             key, position = decoder.raw_decode(text, position)
-            position = _WHITESPACE.match(text, position).end()  # type: ignore[union-attr]
+            position = _skip(text, position)
             if not isinstance(key, str) or not text.startswith(":", position):
                 return None
-            position = _WHITESPACE.match(text, position + 1).end()  # type: ignore[union-attr]
+            position = _skip(text, position + 1)
             if key == "messages":
-                return fields if text.startswith("[", position) else None
+                if not text.startswith("[", position):
+                    return None
+                fields["messages"] = []
+                return fields
             fields[key], position = decoder.raw_decode(text, position)
-            position = _WHITESPACE.match(text, position).end()  # type: ignore[union-attr]
+            position = _skip(text, position)
             if text.startswith(",", position):
                 position += 1
             elif not text.startswith("}", position):

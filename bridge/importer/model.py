@@ -27,7 +27,8 @@ class ImportItem:
 
     message: MessageSnapshot
     reactions: tuple[ImportedReaction, ...] = ()
-    # Attachment or sticker id → a local file (exports made with --media); else the URL.
+    # Attachment, sticker or custom emoji id → a local file (exports made with --media);
+    # else the URL. Emoji files come from reactions and from emoji inline in the content.
     local_files: Mapping[int, Path] = field(default_factory=dict)
 
 
@@ -60,3 +61,6 @@ class ExportedChannel:
     items: tuple[ImportItem, ...]
     pinned_ids: tuple[int, ...] = ()
     source: Path | None = None
+    # Local paths (--media) the export names but that were not used: missing, or outside
+    # the export's folder and the allowed media folders. Their text stays where the URL was.
+    unresolved_files: tuple[str, ...] = ()

@@ -10,6 +10,7 @@ from mautrix.types import RoomID
 
 from ...discord.user_snapshots import member_snapshot, user_snapshot
 from ...portal.apply_state import apply_state
+from .lookups import first_part
 from .routing import destination
 from .services import RelayServices
 
@@ -54,9 +55,9 @@ async def on_guild_channel_pins_update(
         return
     pinned = []
     for message in pins:
-        parts = await services.tables.message_parts_of(message.id)
-        if parts:
-            pinned.append(parts[0].event_id)
+        target = await first_part(services, message.id)
+        if target is not None:
+            pinned.append(target.event_id)
     desired = {("m.room.pinned_events", ""): {"pinned": pinned}}
     async with services.room_locks(where.room_id):
         await apply_state(

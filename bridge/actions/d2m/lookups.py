@@ -112,11 +112,19 @@ async def _upload_emoji(services: RelayServices, texts: list[str]) -> dict[int, 
         for emoji_id, name, animated in custom_emoji_in(text):
             if emoji_id in found:
                 continue
-            url = f"{services.options.cdn_url}/emojis/{emoji_id}.{'gif' if animated else 'png'}"
-            uploaded = await _upload(services, url, f"{name}.{'gif' if animated else 'png'}")
+            uploaded = await upload_custom_emoji(services, emoji_id, name, animated)
             if uploaded:
                 found[emoji_id] = uploaded
     return found
+
+
+async def upload_custom_emoji(
+    services: RelayServices, emoji_id: int, name: str, animated: bool
+) -> UploadedMedia | None:
+    """A custom emoji's image from Discord's CDN, uploaded once; None (logged) if it failed."""
+    ext = "gif" if animated else "png"
+    url = f"{services.options.cdn_url}/emojis/{emoji_id}.{ext}"
+    return await _upload(services, url, f"{name}.{ext}")
 
 
 async def _upload_media(

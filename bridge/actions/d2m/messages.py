@@ -110,6 +110,11 @@ def part_row(
     )
 
 
+def existing_parts(rows: list[MessagePartRow]) -> list[ExistingPart]:
+    """Stored mappings as the edit and delete planners read them."""
+    return [ExistingPart(r.part, r.kind, r.event_id, r.event_type) for r in rows]
+
+
 async def send_part(
     intent: IntentAPI, room_id: str, part: MatrixPart, txn_id: str, timestamp_ms: int
 ) -> str:
@@ -149,11 +154,10 @@ async def relay_edit(
 ) -> None:
     """Replace the text of every part that changed, redact parts gone, send parts new."""
     intent = await services.puppets.ensure(message.author, ghost_id=message.ghost_id)
-    existing = [ExistingPart(r.part, r.kind, r.event_id, r.event_type) for r in rows]
     context = await message_context(services, message, where)
     plan = edit_plan(
         message,
-        existing,
+        existing_parts(rows),
         context,
         captions=services.options.captions,
         system_messages=services.options.system_messages,
@@ -199,8 +203,8 @@ async def delete_messages(services: RelayServices, channel_id: int, message_ids:
     async with services.room_locks(where.room_id):
         for message_id in message_ids:
             rows = await services.tables.message_parts_of(message_id)
-            existing = [ExistingPart(r.part, r.kind, r.event_id, r.event_type) for r in rows]
-            await _redact(services, where.room_id, delete_plan(existing), "Deleted on Discord")
+            plan = delete_plan(existing_parts(rows))
+            await _redact(services, where.room_id, plan, "Deleted on Discord")
             for row in rows:
                 await services.tables.message_parts.delete(row.discord_message_id, row.part)
 

@@ -12,7 +12,7 @@ from ...convert.d2m.puppet import user_ghost_id
 from ...convert.model import UserSnapshot
 from ...db.rows import ReactionRow
 from ...discord.user_snapshots import member_snapshot, user_snapshot
-from ...matrix.media import MediaError
+from .lookups import first_part, upload_custom_emoji
 from .routing import destination
 from .services import RelayServices
 
@@ -26,19 +26,13 @@ def emoji_key(emoji: discord.PartialEmoji) -> str:
 
 async def reaction_content(
     services: RelayServices, emoji: discord.PartialEmoji, event_id: str
-) -> dict | None:
+) -> dict:
     """The m.reaction content; a custom emoji becomes its uploaded image's mxc as the key."""
     relates = {"rel_type": "m.annotation", "event_id": event_id}
     if emoji.id is None:
         return {"m.relates_to": {**relates, "key": emoji.name}}
-    ext = "gif" if emoji.animated else "png"
-    url = f"{services.options.cdn_url}/emojis/{emoji.id}.{ext}"
-    try:
-        media = await services.media.upload_from_url(
-            url, services.bot, filename=f"{emoji.name}.{ext}"
-        )
-    except MediaError as error:
-        log.warning("Custom emoji %s not uploaded: %s", emoji.id, error)
+    media = await upload_custom_emoji(services, emoji.id, emoji.name, emoji.animated)
+    if media is None:
         return {"m.relates_to": {**relates, "key": f":{emoji.name}:"}}
     return {
         "m.relates_to": {**relates, "key": media.mxc},
@@ -69,16 +63,14 @@ async def on_raw_reaction_add(
         key = emoji_key(payload.emoji)
         if await services.tables.reactions.get(payload.message_id, payload.user_id, key):
             return
-        parts = await services.tables.message_parts_of(payload.message_id)
-        if not parts:
-            return
+        target = await first_part(services, payload.message_id)
+        if target is None:
+            return  # not bridged (the message is older than the bridge, or failed)
         user = await _reactor(services, payload)
         intent = await services.puppets.ensure(user)
         member = member_snapshot(payload.member) if payload.member else None
         await services.puppets.join(intent, where.room_id, user=user, member=member)
-        content = await reaction_content(services, payload.emoji, parts[0].event_id)
-        if content is None:
-            return
+        content = await reaction_content(services, payload.emoji, target.event_id)
         txn = f"dc_react_{payload.message_id}_{payload.user_id}_{key}"
         event_id = await intent.send_message_event(
             RoomID(where.room_id), EventType.REACTION, content, txn_id=txn

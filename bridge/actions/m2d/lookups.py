@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+import discord
 from mautrix.types import RoomID, UserID
 
 from ...convert.m2d.context import DiscordEmoji, M2DContext
@@ -85,17 +86,26 @@ async def _guild_emoji(
     guild = services.discord.get_guild(portal.guild_id) if portal.guild_id else None
     if guild is None:
         return {}, {}
-    by_id = {e.id: DiscordEmoji(e.id, e.name, e.animated) for e in guild.emojis}
-    by_name = {e.name: e for e in by_id.values()}
+    by_name = {e.name: DiscordEmoji(e.id, e.name, e.animated) for e in guild.emojis}
     by_mxc: dict[str, DiscordEmoji] = {}
-    for match in _EMOTICON.finditer(html):
-        mxc = match.group(1) or match.group(2)
-        rows = await services.tables.media.find("mxc = $1", mxc)
-        for row in rows:
-            found = _EMOJI_SOURCE.search(row.source_key)
-            if found and int(found.group(1)) in by_id:
-                by_mxc[mxc] = by_id[int(found.group(1))]
+    mxcs = dict.fromkeys(m.group(1) or m.group(2) for m in _EMOTICON.finditer(html))
+    for mxc in mxcs:
+        emoji = await custom_emoji_of(services, guild, mxc)
+        if emoji is not None:
+            by_mxc[mxc] = DiscordEmoji(emoji.id, emoji.name, emoji.animated)
     return by_name, by_mxc
+
+
+async def custom_emoji_of(
+    services: M2DServices, guild: discord.Guild, mxc: str
+) -> discord.Emoji | None:
+    """The guild's custom emoji whose image the bridge uploaded as ``mxc``, if any."""
+    for row in await services.tables.media.find("mxc = $1", mxc):
+        found = _EMOJI_SOURCE.search(row.source_key)
+        emoji = guild.get_emoji(int(found.group(1))) if found else None
+        if emoji is not None:
+            return emoji
+    return None
 
 
 async def _may_notify_room(services: M2DServices, portal: PortalRow, sender: str) -> bool:

@@ -7,17 +7,16 @@ reacts with an emoji and takes its reaction back only when the last one's is red
 from __future__ import annotations
 
 import logging
-import re
 from contextlib import suppress
 
 import discord
 from mautrix.types import ReactionEvent
 
 from ...db.rows import MatrixReactionRow, PortalRow
+from .lookups import custom_emoji_of
 from .services import M2DServices
 
 log = logging.getLogger("bridge.m2d.reactions")
-_EMOJI_SOURCE = re.compile(r"/emojis/(\d+)\.(png|gif|webp)")
 
 
 async def _discord_emoji(
@@ -29,13 +28,10 @@ async def _discord_emoji(
     guild = services.discord.get_guild(portal.guild_id) if portal.guild_id else None
     if guild is None:
         return None
-    for row in await services.tables.media.find("mxc = $1", key):
-        found = _EMOJI_SOURCE.search(row.source_key)
-        emoji = guild.get_emoji(int(found.group(1))) if found else None
-        if emoji:
-            return f"{emoji.name}:{emoji.id}"
-    name = (shortcode or "").strip(":")
-    emoji = discord.utils.get(guild.emojis, name=name) if name else None
+    emoji = await custom_emoji_of(services, guild, key)
+    if emoji is None:
+        name = (shortcode or "").strip(":")
+        emoji = discord.utils.get(guild.emojis, name=name) if name else None
     return f"{emoji.name}:{emoji.id}" if emoji else None
 
 
