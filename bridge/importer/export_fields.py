@@ -2,17 +2,15 @@
 
 DCE writes ids as strings, enums by their C# names (an unnamed value as its number), dates
 as ISO 8601, and — with ``--media`` — local file paths where URLs were. Everything here is
-pure but for the file-system checks of :class:`MediaFiles`; a malformed field raises
-:class:`InvalidField`, which ``export_reader`` turns into an ``ExportError`` naming the file.
+pure but for the file-system checks of ``MediaFiles``; a malformed field raises
+``InvalidField``, which ``export_reader`` turns into an ``ExportError`` naming the file.
 """
 
 from __future__ import annotations
 
-import datetime
 import mimetypes
 import re
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -31,6 +29,21 @@ from ..convert.message_model import (
     StickerSnapshot,
 )
 from ..convert.model import ChannelType, MemberSnapshot, UserSnapshot
+from .export_values import (
+    InvalidField,
+    MediaFiles,
+    color,
+    enum_value,
+    flag,
+    number,
+    obj,
+    objects,
+    opt_snowflake,
+    opt_text,
+    snowflake,
+    text,
+    timestamp_ms,
+)
 from .model import ChannelInfo, GuildInfo, ImportedReaction, ImportItem
 
 # DCE's MessageKind names (newer DCE versions may name more; unnamed values come as numbers).
@@ -82,196 +95,10 @@ NOTICE_FALLBACKS: dict[int, frozenset[str]] = {
 # Discord names a voice message's single audio file so; DCE does not keep the message flag.
 VOICE_MESSAGE_NAME = "voice-message.ogg"
 
-_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
-_DRIVE = re.compile(r"^[A-Za-z]:/")
 _AVATAR_HASH = re.compile(r"^(?:a_)?[0-9a-f]{32}$")
 # DCE's downloaded file names: "<name, at most 42 chars>-<5 hex of the URL's hash><.ext>".
 _MEDIA_NAME_HASH = re.compile(r"-[0-9a-f]{5}$")
 _ROLE_MENTION = re.compile(r"<@&(\d+)>")
-_EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
-_MILLISECOND = datetime.timedelta(milliseconds=1)
-
-
-class InvalidField(Exception):
-    """A field of the export is missing or of the wrong kind (``where`` is its JSON path)."""
-
-    def __init__(self, where: str, problem: str) -> None:
-        super().__init__(f"{where}: {problem}")
-        self.where = where
-
-
-# --- typed field access ------------------------------------------------------------------
-
-
-def obj(value: Any, where: str) -> Mapping[str, Any]:
-    if not isinstance(value, dict):
-        raise InvalidField(where, "not an object" if value is not None else "missing")
-    return value
-
-
-def _items(parent: Mapping[str, Any], key: str, where: str) -> list[Any]:
-    """An optional array (DCE always writes them, older versions and other tools may not)."""
-    value = parent.get(key)
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise InvalidField(f"{where}.{key}", "not an array")
-    return value
-
-
-def _objects(parent: Mapping[str, Any], key: str, where: str) -> list[Mapping[str, Any]]:
-    return [obj(v, f"{where}.{key}[{i}]") for i, v in enumerate(_items(parent, key, where))]
-
-
-def snowflake(parent: Mapping[str, Any], key: str, where: str) -> int:
-    value = opt_snowflake(parent, key, where)
-    if value is None:
-        raise InvalidField(f"{where}.{key}", "missing")
-    return value
-
-
-def opt_snowflake(parent: Mapping[str, Any], key: str, where: str) -> int | None:
-    """An id written as a string (or a number); empty, null or "0" is none."""
-    value = parent.get(key)
-    if value is None or value == "":
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | str):
-        raise InvalidField(f"{where}.{key}", "not an id")
-    text = str(value).strip()
-    if not text.isascii() or not text.isdigit():
-        raise InvalidField(f"{where}.{key}", f"not an id: {text[:40]!r}")
-    return int(text) or None
-
-
-def text(parent: Mapping[str, Any], key: str, where: str) -> str:
-    value = parent.get(key)
-    if not isinstance(value, str):
-        raise InvalidField(f"{where}.{key}", "missing" if value is None else "not a string")
-    return value
-
-
-def opt_text(parent: Mapping[str, Any], key: str, where: str) -> str | None:
-    """A string, None when missing, null or empty (DCE writes "" for an embed's no title)."""
-    value = parent.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise InvalidField(f"{where}.{key}", "not a string")
-    return value or None
-
-
-def flag(parent: Mapping[str, Any], key: str, where: str) -> bool:
-    value = parent.get(key, False)
-    if not isinstance(value, bool):
-        raise InvalidField(f"{where}.{key}", "not true or false")
-    return value
-
-
-def _number(parent: Mapping[str, Any], key: str, where: str) -> int:
-    value = parent.get(key, 0)
-    if value is None:
-        return 0
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise InvalidField(f"{where}.{key}", "not a number")
-    return int(value)
-
-
-def timestamp_ms(parent: Mapping[str, Any], key: str, where: str) -> int | None:
-    """Milliseconds since the epoch, exactly (a naive date is taken as UTC: ``--utc``)."""
-    value = opt_text(parent, key, where)
-    if value is None:
-        return None
-    try:
-        moment = datetime.datetime.fromisoformat(value.strip())
-    except ValueError:
-        raise InvalidField(f"{where}.{key}", f"not a date: {value[:40]!r}") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=datetime.UTC)
-    return (moment - _EPOCH) // _MILLISECOND
-
-
-def enum_value(value: Any, names: Mapping[str, int], default: int) -> int:
-    """A DCE enum: its name, or the number .NET writes for a value the enum does not name."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    if isinstance(value, str):
-        if value in names:
-            return int(names[value])  # a plain int, as discord.py's ``.value`` gives
-        if value.strip().isascii() and value.strip().isdigit():
-            return int(value)
-    return int(default)
-
-
-def color(value: Any) -> int | None:
-    """ "#RRGGBB" → 0xRRGGBB."""
-    if isinstance(value, str) and re.fullmatch(r"#?[0-9A-Fa-f]{6}", value.strip()):
-        return int(value.strip().lstrip("#"), 16)
-    return None
-
-
-# --- local media -------------------------------------------------------------------------
-
-
-@dataclass
-class MediaFiles:
-    """Resolves ``--media`` paths: relative to the export's folder, either slash.
-
-    A path counts only if it resolves (symlinks followed) inside the export's folder or one
-    of ``extra_roots`` (where ``--media-dir`` put the files, which DCE then writes as
-    absolute paths), and names an existing file: an export must not make the importer read
-    and publish arbitrary files of this machine. Anything else is left out of
-    ``local_files`` (its text stays where the URL was) and noted in ``unresolved``.
-    """
-
-    folder: Path
-    extra_roots: Sequence[Path] = ()
-    # Paths not used, in the order met (a dict as an ordered set).
-    unresolved: dict[str, None] = field(default_factory=dict)
-    _roots: tuple[Path, ...] = field(init=False, default=())
-    # Avatars and emoji recur on every message: one look at the disk per path.
-    _seen: dict[str, Path | None] = field(init=False, default_factory=dict)
-
-    def __post_init__(self) -> None:
-        self._roots = tuple(root.resolve() for root in (self.folder, *self.extra_roots))
-
-    @staticmethod
-    def is_local(value: str | None) -> bool:
-        return bool(value) and not _URL.match(value or "")
-
-    def local(self, value: str | None) -> Path | None:
-        """The file a non-URL names, or None (URLs, refused or missing paths)."""
-        if not value or not self.is_local(value):
-            return None
-        if value not in self._seen:
-            self._seen[value] = self._resolve(value)
-            if self._seen[value] is None:
-                self.unresolved[value] = None
-        return self._seen[value]
-
-    def _resolve(self, value: str) -> Path | None:
-        normalised = value.strip().replace("\\", "/")
-        if _DRIVE.match(normalised) or normalised.startswith("//"):
-            return None  # a Windows drive or share: not this machine's
-        candidate = Path(normalised)
-        if not candidate.is_absolute():
-            candidate = self.folder / candidate
-        try:
-            resolved = candidate.resolve()
-            inside = any(resolved.is_relative_to(root) for root in self._roots)
-            if inside and resolved.is_file():
-                return resolved
-        except (OSError, RuntimeError, ValueError):
-            pass
-        return None
-
-    def url_or_path(self, value: str | None) -> str | None:
-        """A web URL as it is, a usable local file as its absolute path, else None."""
-        if not value:
-            return None
-        if not self.is_local(value):
-            return value
-        path = self.local(value)
-        return str(path) if path is not None else None
 
 
 # --- objects -----------------------------------------------------------------------------
@@ -360,7 +187,7 @@ def _author(
         user_id=user.id,
         role_ids=tuple(
             snowflake(role, "id", f"{where}.roles[{i}]")
-            for i, role in enumerate(_objects(raw, "roles", where))
+            for i, role in enumerate(objects(raw, "roles", where))
         ),
         nick=nickname if nickname and nickname != user.username else None,
         guild_avatar_url=guild_avatar[0] if guild_avatar else None,
@@ -373,7 +200,7 @@ def _attachments(
     parent: Mapping[str, Any], where: str, media: MediaFiles, files: dict[int, Path]
 ) -> tuple[AttachmentSnapshot, ...]:
     result = []
-    for i, raw in enumerate(_objects(parent, "attachments", where)):
+    for i, raw in enumerate(objects(parent, "attachments", where)):
         here = f"{where}.attachments[{i}]"
         attachment_id = snowflake(raw, "id", here)
         url = opt_text(raw, "url", here) or ""
@@ -386,7 +213,7 @@ def _attachments(
                 id=attachment_id,
                 filename=name,
                 url=url,
-                size=_number(raw, "fileSizeBytes", here),
+                size=number(raw, "fileSizeBytes", here),
                 content_type=mimetypes.guess_type(name)[0],
                 spoiler=name.startswith("SPOILER_"),
                 voice_message=name == VOICE_MESSAGE_NAME,
@@ -399,7 +226,7 @@ def _stickers(
     parent: Mapping[str, Any], where: str, media: MediaFiles, files: dict[int, Path]
 ) -> tuple[StickerSnapshot, ...]:
     result = []
-    for i, raw in enumerate(_objects(parent, "stickers", where)):
+    for i, raw in enumerate(objects(parent, "stickers", where)):
         here = f"{where}.stickers[{i}]"
         sticker_id = snowflake(raw, "id", here)
         url = opt_text(raw, "sourceUrl", here) or ""
@@ -439,7 +266,7 @@ def _embed(
     url = opt_text(raw, "url", where)
     author = obj(raw["author"], f"{where}.author") if raw.get("author") is not None else {}
     footer = obj(raw["footer"], f"{where}.footer") if raw.get("footer") is not None else {}
-    images = _objects(raw, "images", where)
+    images = objects(raw, "images", where)
     image = _image_url(raw, "image", where, media)
     if image is None and images:
         image = _image_url({"image": images[0]}, "image", f"{where}.images", media)
@@ -467,7 +294,7 @@ def _embed(
                 value=opt_text(f, "value", f"{where}.fields[{i}]") or "",
                 inline=flag(f, "isInline", f"{where}.fields[{i}]"),
             )
-            for i, f in enumerate(_objects(raw, "fields", where))
+            for i, f in enumerate(objects(raw, "fields", where))
         ),
     )
 
@@ -477,7 +304,7 @@ def _embeds(
 ) -> tuple[EmbedSnapshot, ...]:
     return tuple(
         _embed(raw, f"{where}.embeds[{i}]", content, kind, media)
-        for i, raw in enumerate(_objects(parent, "embeds", where))
+        for i, raw in enumerate(objects(parent, "embeds", where))
     )
 
 
@@ -503,12 +330,12 @@ def _reactions(
     """Reactions with whoever DCE listed (``users`` may be missing or shorter than
     ``count``: only those can be imported)."""
     result = []
-    for i, raw in enumerate(_objects(parent, "reactions", where)):
+    for i, raw in enumerate(objects(parent, "reactions", where)):
         here = f"{where}.reactions[{i}]"
         emoji = obj(raw.get("emoji"), f"{here}.emoji")
         emoji_id, image = _custom_emoji_file(emoji, f"{here}.emoji", media, files)
         users: dict[int, UserSnapshot] = {}
-        for j, user in enumerate(_objects(raw, "users", here)):
+        for j, user in enumerate(objects(raw, "users", here)):
             snapshot = user_snapshot(user, f"{here}.users[{j}]", media)
             users.setdefault(snapshot.id, snapshot)
         result.append(
@@ -525,7 +352,7 @@ def _reactions(
 
 def _mentions(parent: Mapping[str, Any], where: str) -> tuple[MentionSnapshot, ...]:
     seen: dict[int, MentionSnapshot] = {}
-    for i, raw in enumerate(_objects(parent, "mentions", where)):
+    for i, raw in enumerate(objects(parent, "mentions", where)):
         here = f"{where}.mentions[{i}]"
         user_id = snowflake(raw, "id", here)
         name = opt_text(raw, "nickname", here) or opt_text(raw, "name", here) or str(user_id)
@@ -566,7 +393,7 @@ def _forwarded(
 def _inline_emoji_files(
     parent: Mapping[str, Any], where: str, media: MediaFiles, files: dict[int, Path]
 ) -> None:
-    for i, raw in enumerate(_objects(parent, "inlineEmojis", where)):
+    for i, raw in enumerate(objects(parent, "inlineEmojis", where)):
         _custom_emoji_file(raw, f"{where}.inlineEmojis[{i}]", media, files)
 
 

@@ -17,16 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .export_fields import (
-    InvalidField,
-    MediaFiles,
-    channel_info,
-    guild_info,
-    import_item,
-    obj,
-    opt_snowflake,
-    pinned_ids,
-)
+from .export_fields import channel_info, guild_info, import_item, pinned_ids
+from .export_values import InvalidField, MediaFiles, obj, opt_snowflake
 from .model import ExportedChannel, ImportItem
 
 log = logging.getLogger(__name__)
@@ -71,7 +63,8 @@ def read_export(path: Path, *, media_roots: Iterable[Path] = ()) -> ExportedChan
         items: list[ImportItem] = []
         for index in range(len(raw_messages)):
             raw, raw_messages[index] = raw_messages[index], None
-            items.append(import_item(obj(raw, f"messages[{index}]"), "message", channel, media))
+            where = f"messages[{index}]"
+            items.append(import_item(obj(raw, where), where, channel, media))
     except InvalidField as error:
         raise ExportError(path, str(error)) from None
     items.sort(key=lambda item: item.message.id)
@@ -212,8 +205,8 @@ def _scan_top_level(head: bytes) -> dict[str, Any] | None:
     """The top-level fields before ``"messages"`` (which stands for an empty array), read
     from the first bytes of a file.
 
-    None when that is not possible (messages not last, a cut value, not JSON): the caller
-    then reads the whole file. An object that ends without ``"messages"`` gives its
+    None when that is not possible (messages before the guild or channel, a cut value, not
+    JSON): the caller then reads the whole file. An object that ends without ``"messages"`` gives its
     fields, which the export check then refuses.
     """
     decoder = json.JSONDecoder()
@@ -237,8 +230,8 @@ def _scan_top_level(head: bytes) -> dict[str, Any] | None:
                 return None
             position = _skip(text, position + 1)
             if key == "messages":
-                if not text.startswith("[", position):
-                    return None
+                if not text.startswith("[", position) or not {"guild", "channel"} <= set(fields):
+                    return None  # not laid out as DCE does: the whole file tells
                 fields["messages"] = []
                 return fields
             fields[key], position = decoder.raw_decode(text, position)
