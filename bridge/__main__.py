@@ -46,7 +46,14 @@ def build_parser() -> argparse.ArgumentParser:
         "import",
         help="import a guild's whole history (run it instead of the bridge, not beside it)",
     )
-    importing.add_argument("--guild", type=int, required=True, help="the Discord guild ID")
+    importing.add_argument("--guild", type=int, help="the Discord guild ID (from the API)")
+    importing.add_argument(
+        "--export",
+        type=Path,
+        action="append",
+        default=[],
+        help="a DiscordChatExporter JSON file or folder of them (repeatable), instead of the API",
+    )
     importing.add_argument(
         "--channel", type=int, action="append", default=[], help="only this channel (repeatable)"
     )
@@ -111,6 +118,16 @@ async def _db_upgrade(config: Config) -> int:
 async def _import(config: Config, args: argparse.Namespace) -> int:
     from .importer.command import ImportRequest, dry_run, run_import
 
+    if args.export:
+        from .importer.export_import import run_export_import
+
+        return await run_export_import(config, args.export)
+    if args.guild is None:
+        print(
+            "Error: import needs --guild ID (from the Discord API) or --export PATH",
+            file=sys.stderr,
+        )
+        return 2
     request = ImportRequest(args.guild, args.channel, args.since)
     if args.dry_run:
         return await dry_run(config, request)

@@ -93,6 +93,12 @@ async def puppets(running_bridge: Bridge) -> AsyncIterator[Puppets]:
     await media.close()
 
 
+@pytest_asyncio.fixture(loop_scope="session")
+async def human(make_matrix_user: MakeMatrixUser) -> MatrixTestClient:
+    """A Matrix user who looks at the ghosts' profiles and rooms."""
+    return await make_matrix_user()
+
+
 async def bridged_room(puppets: Puppets, human: MatrixTestClient) -> str:
     """A private room of the bridge bot with the human in it, like a portal."""
     room_id = await puppets.appservice.intent.create_room(name="portal", invitees=[human.api.mxid])
@@ -118,10 +124,9 @@ async def test_ghost_is_made_lazily_with_name_and_avatar_and_only_once(
     running_bridge: Bridge,
     puppets: Puppets,
     sandbox_guild: SandboxGuild,
-    make_matrix_user: MakeMatrixUser,
+    human: MatrixTestClient,
     hs_requests: Requests,
 ) -> None:
-    human = await make_matrix_user()
     zoe = user_snapshot(
         await discord_user(sandbox_guild, running_bridge, "zoe", global_name="Zoë", avatar=RED)
     )
@@ -159,10 +164,9 @@ async def test_avatar_is_uploaded_once_per_hash_and_changes_update_the_profile(
     running_bridge: Bridge,
     puppets: Puppets,
     sandbox_guild: SandboxGuild,
-    make_matrix_user: MakeMatrixUser,
+    human: MatrixTestClient,
     hs_requests: Requests,
 ) -> None:
-    human = await make_matrix_user()
     store = sandbox_guild.emulator.store
     ann = user_snapshot(await discord_user(sandbox_guild, running_bridge, "ann", avatar=BLUE))
     bob = user_snapshot(await discord_user(sandbox_guild, running_bridge, "bob", avatar=BLUE))
@@ -200,9 +204,8 @@ async def test_bots_and_webhook_authors_are_marked(
     running_bridge: Bridge,
     puppets: Puppets,
     sandbox_guild: SandboxGuild,
-    make_matrix_user: MakeMatrixUser,
+    human: MatrixTestClient,
 ) -> None:
-    human = await make_matrix_user()
     bot_user = user_snapshot(await discord_user(sandbox_guild, running_bridge, "Helper", bot=True))
     assert bot_user.is_bot
     intent = await puppets.ensure(bot_user)
@@ -237,10 +240,9 @@ async def test_guild_nick_and_avatar_show_in_that_guilds_room_only(
     running_bridge: Bridge,
     puppets: Puppets,
     sandbox_guild: SandboxGuild,
-    make_matrix_user: MakeMatrixUser,
+    human: MatrixTestClient,
     hs_requests: Requests,
 ) -> None:
-    human = await make_matrix_user()
     store = sandbox_guild.emulator.store
     created = store.create_user("zed", global_name="Zed", avatar=RED)
     store.add_member(sandbox_guild.guild.id, created.id, nick="Z", avatar=BLUE, join_message=False)
@@ -314,10 +316,9 @@ async def test_leave_and_ban_are_seen_as_membership(
     running_bridge: Bridge,
     puppets: Puppets,
     sandbox_guild: SandboxGuild,
-    make_matrix_user: MakeMatrixUser,
+    human: MatrixTestClient,
     hs_requests: Requests,
 ) -> None:
-    human = await make_matrix_user()
     rooms = [await bridged_room(puppets, human) for _ in range(3)]
     user = UserSnapshot(id=sandbox_guild.owner.id, username="owner", global_name="Guild Owner")
     intent = await puppets.ensure(user)

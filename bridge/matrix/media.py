@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import mimetypes
 from collections import OrderedDict
+from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -68,6 +69,17 @@ class MediaRepo:
         self._own_session = session is None
         self._locks = KeyedLocks()
         self._recent: OrderedDict[str, MediaRow] = OrderedDict()
+        # Folders whose files may be uploaded by path: the exports an import reads (--media).
+        self.local_roots: tuple[Path, ...] = ()
+
+    def local_file(self, url: str) -> Path | None:
+        """The file an absolute path names, when it lies in one of ``local_roots``."""
+        if not url.startswith("/") or not self.local_roots:
+            return None
+        path = Path(url).resolve()
+        if path.is_file() and any(path.is_relative_to(root) for root in self.local_roots):
+            return path
+        return None
 
     def check_url(self, url: str) -> None:
         """Refuse anything but http(s) from an allowed host: the bridge must not be made to
@@ -96,15 +108,20 @@ class MediaRepo:
         ``source_key`` replaces the URL-derived cache key when the caller knows a better
         identity of the content (an avatar hash shared by several paths).
         """
-        self.check_url(url)
-        key = source_key or media_source_key(url)
+        local = self.local_file(url)
+        if local is None:
+            self.check_url(url)
+        key = source_key or (f"file:{local}" if local else media_source_key(url))
         if key in self._recent:
             return self._remember(self._recent[key])
         async with self._locks(key):
             cached = await self.tables.media.get(key)
             if cached:
                 return self._remember(cached)
-            data, content_type = await self._download(url)
+            if local is not None:
+                data, content_type = self._read_local(local), None
+            else:
+                data, content_type = await self._download(url)
             name = filename or _filename_of(url)
             mimetype = _mimetype(content_type, name)
             mxc = await intent.upload_media(data, mime_type=mimetype, filename=name, size=len(data))
@@ -143,6 +160,12 @@ class MediaRepo:
             raise MediaError(
                 f"Downloading {url} failed: {error or type(error).__name__}"
             ) from error
+
+    def _read_local(self, path: Path) -> bytes:
+        size = path.stat().st_size
+        if size > self.max_size:
+            raise self._too_big(str(path), size)
+        return path.read_bytes()
 
     def _too_big(self, url: str, size: int | None) -> MediaError:
         actual = f" ({size} bytes)" if size is not None else ""

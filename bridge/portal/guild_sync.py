@@ -170,7 +170,22 @@ class GuildBridge:
             except MatrixRequestError as error:
                 log.warning("Could not create the ghost of %s: %s", member.id, error)
 
-    async def _sync_snapshot(self, guild: GuildSnapshot, pack: dict | None) -> SyncResult:
+    async def sync_export_snapshot(self, guild: GuildSnapshot) -> SyncResult:
+        """Rooms for a guild known only from exports (the bot is not in it).
+
+        Channels that a later export adds get rooms too; none is ever retired, since an
+        export lists only the channels it covers.
+        """
+        async with self._locks(guild.id):
+            if await self.tables.guilds.get(guild.id) is None:
+                await self.tables.guilds.upsert(
+                    GuildRow(guild.id, name=guild.name, bridged_at=int(time.time() * 1000))
+                )
+            return await self._sync_snapshot(guild, None, retire=False)
+
+    async def _sync_snapshot(
+        self, guild: GuildSnapshot, pack: dict | None, *, retire: bool = True
+    ) -> SyncResult:
         nodes = space_tree(guild, self.context)
         guild_row = await self.tables.guilds.get(guild.id) or GuildRow(guild.id)
         portal_rows = {
@@ -200,7 +215,8 @@ class GuildBridge:
                 self.bot, self.state, room_ids[node.discord_id], state, self.puppets.is_ghost
             )
         await self._save_rows(guild, guild_row, nodes, room_ids, portal_rows)
-        await self._retire_vanished(guild, nodes, portal_rows)
+        if retire:
+            await self._retire_vanished(guild, nodes, portal_rows)
         log.info("Synced guild %s: %d rooms created, %d state events sent", guild.id, created, sent)
         return SyncResult(room_ids[guild.id], created, sent)
 

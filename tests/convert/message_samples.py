@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from bridge.convert.d2m.context import MessageContext, UploadedMedia
-from bridge.convert.message_model import AttachmentSnapshot, MessageSnapshot
+from bridge.convert.d2m.message import MatrixPart
+from bridge.convert.message_model import AttachmentSnapshot, MessageSnapshot, ReferenceSnapshot
 from bridge.convert.model import MemberSnapshot, UserSnapshot
 
 DOMAIN = "example.org"
@@ -60,3 +61,20 @@ def attachment(
 
 def uploaded(*ids: int, mimetype: str | None = None) -> dict[int, UploadedMedia]:
     return {i: UploadedMedia(mxc=f"mxc://{DOMAIN}/media{i}", mimetype=mimetype) for i in ids}
+
+
+def kinds(parts: list[MatrixPart]) -> list[str]:
+    return [part.kind for part in parts]
+
+
+def text_of(part: MatrixPart) -> str:
+    """What a reader sees: the HTML when there is some, else the body."""
+    return str(part.content.get("formatted_body") or part.content["body"])
+
+
+# Events a message relates to, and a reply and a file to relate with.
+REPLIED = "$replied:example.org"
+ROOT = "$root:example.org"
+LATEST = "$latest:example.org"
+REPLY = ReferenceSnapshot(message_id=1, channel_id=CHANNEL_ID)
+FILE = attachment(70, "a.png", "image/png")
