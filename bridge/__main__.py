@@ -63,6 +63,11 @@ def build_parser() -> argparse.ArgumentParser:
     importing.add_argument(
         "--dry-run", action="store_true", help="count what would be imported; change nothing"
     )
+    importing.add_argument(
+        "--replace-rooms",
+        action="store_true",
+        help="give channels whose rooms already have live messages a new room (tombstone)",
+    )
     return parser
 
 
@@ -128,7 +133,7 @@ async def _import(config: Config, args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    request = ImportRequest(args.guild, args.channel, args.since)
+    request = ImportRequest(args.guild, args.channel, args.since, args.replace_rooms)
     if args.dry_run:
         return await dry_run(config, request)
     return await run_import(config, request)

@@ -255,3 +255,63 @@ async def test_live_messages_during_an_import_follow_the_history(
     finally:
         await bridge.stop()
     assert bodies == [f"past {i}" for i in range(15)] + ["said during the import"]
+
+
+async def test_a_room_with_live_messages_is_refused_then_replaced_on_request(
+    make_bridge_config: MakeConfig,
+    community: Community,
+    sandbox_guild: SandboxGuild,
+    bot_view: MatrixTestClient,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from bridge.app import Bridge
+
+    store, lounge = sandbox_guild.emulator.store, community.channels["lounge"]
+    alice = community.users["alice"]
+    store.seed_history(
+        lounge,
+        [
+            {"author_id": alice, "timestamp": BASE + timedelta(seconds=i), "content": f"past {i}"}
+            for i in range(3)
+        ],
+    )
+    bridge = Bridge(make_bridge_config())
+    await bridge.start()
+    try:
+        await bridge.guilds.bridge_guild(community.guild_id)
+        old_room = (await bridge.database.tables.portals.get(lounge)).room_id
+        live = store.create_message(lounge, alice, "live before the import")
+
+        async def mapped() -> bool | None:
+            return True if await bridge.database.tables.message_parts_of(live.id) else None
+
+        await eventually(mapped, "the live message")
+    finally:
+        await bridge.stop()
+
+    assert await run_import(make_bridge_config(), ImportRequest(community.guild_id, [lounge])) == 1
+    out = capsys.readouterr().out
+    assert "live bridged message parts" in out and "--replace-rooms" in out
+
+    request = ImportRequest(community.guild_id, [lounge], replace_rooms=True)
+    assert await run_import(make_bridge_config(), request) == 0
+    from bridge.db.connect import open_database
+    from bridge.db.url import resolve_database_url
+
+    config = make_bridge_config()
+    database = await open_database(
+        resolve_database_url(config["appservice.database.url"], config.directory)
+    )
+    try:
+        new_room = (await database.tables.portals.get(lounge)).room_id
+    finally:
+        await database.close()
+    assert new_room != old_room
+    tombstone = await bot_view.state_event(old_room, "m.room.tombstone")
+    assert tombstone["replacement_room"] == new_room
+    create = await bot_view.state_event(new_room, "m.room.create")
+    assert create["predecessor"]["room_id"] == old_room
+    bodies = [
+        e["content"]["body"] for e in await bot_view.timeline(new_room, types=["m.room.message"])
+    ]
+    assert bodies == ["past 0", "past 1", "past 2", "live before the import"]

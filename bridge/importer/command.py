@@ -20,8 +20,9 @@ from ..actions.d2m.routing import Destination, destination
 from ..app import Bridge
 from ..config import Config
 from ..convert.model import ChannelType
+from ..portal.replace_room import replace_room
 from .api_reader import channel_items, merged, threads_of
-from .engine import ChannelReport, ImportRefused, import_stream, set_pins
+from .engine import ChannelReport, ImportRefused, has_live_messages, import_stream, set_pins
 from .progress import Progress
 
 log = logging.getLogger("bridge.importer")
@@ -33,6 +34,8 @@ class ImportRequest:
     guild_id: int
     channel_ids: list[int] = field(default_factory=list)
     since: datetime | None = None
+    # A channel whose room has live messages gets a new room (the old one tombstoned).
+    replace_rooms: bool = False
 
 
 @dataclass
@@ -99,6 +102,10 @@ class ImportRun:
         channel = bridge.discord.get_channel(channel_id)
         if not isinstance(channel, discord.TextChannel | discord.ForumChannel):
             return
+        if self.request.replace_rooms and await has_live_messages(relay, channel.id):
+            guild = bridge.discord.get_guild(self.request.guild_id)
+            assert guild is not None and bridge.guilds is not None
+            await replace_room(bridge.guilds, guild, channel.id)
         threads = await threads_of(channel)
         report = self.reports[channel_id]
         if isinstance(channel, discord.ForumChannel):

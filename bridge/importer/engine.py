@@ -45,19 +45,32 @@ class ChannelReport:
         self.skipped[reason] = self.skipped.get(reason, 0) + 1
 
 
+async def has_live_messages(services: RelayServices, channel_id: int) -> int:
+    """How many message parts the channel's current room has without an import checkpoint."""
+    if await services.tables.import_checkpoints.get(channel_id) is not None:
+        return 0
+    portal = await services.tables.portals.get(channel_id)
+    if portal is None or portal.room_id is None:
+        return 0
+    return int(
+        await services.tables.db.fetchval(
+            "SELECT COUNT(*) FROM message_part WHERE room_id = $1", portal.room_id
+        )
+    )
+
+
 async def check_importable(services: RelayServices, channel_id: int) -> ImportCheckpointRow:
     """The channel's checkpoint, new or resumed; refuses a room with live messages."""
     checkpoint = await services.tables.import_checkpoints.get(channel_id)
     if checkpoint is not None:
         return checkpoint
-    live = await services.tables.db.fetchval(
-        "SELECT COUNT(*) FROM message_part WHERE channel_id = $1 OR thread_id = $1", channel_id
-    )
+    live = await has_live_messages(services, channel_id)
     if live:
         raise ImportRefused(
             f"channel {channel_id} already has {live} live bridged message parts in its room, "
-            "and Matrix cannot insert history before them. Import into a new room instead: "
-            "unbridge the channel's room (it stays as an archive) and import again."
+            "and Matrix cannot insert history before them. Run the import again with "
+            "--replace-rooms: the channel gets a new room that replaces the old one (which is "
+            "tombstoned, leaves the space and stays as an archive)."
         )
     checkpoint = ImportCheckpointRow(channel_id, updated_at=int(time.time() * 1000))
     await services.tables.import_checkpoints.upsert(checkpoint)

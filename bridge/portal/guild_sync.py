@@ -81,6 +81,8 @@ class GuildBridge:
         # Every scheduled sync until it ends, started or not (shutdown waits for them).
         self._running: set[asyncio.Task] = set()
         self._archived_posts: dict[int, list[discord.Thread]] = {}
+        # Channel id → the room a new room replaces (its m.room.create names it).
+        self.predecessors: dict[int, str] = {}
 
     async def bridge_guild(self, guild_id: int) -> SyncResult:
         """Bridge a guild the bot is in (again is harmless): space, sub-spaces and rooms."""
@@ -247,6 +249,9 @@ class GuildBridge:
 
     async def _create_room(self, node: PortalNode, state: dict) -> str:
         body = creation_request(node, state, self.context)
+        predecessor = self.predecessors.pop(node.discord_id, None)
+        if predecessor:
+            body.setdefault("creation_content", {})["predecessor"] = {"room_id": predecessor}
         response = await self.bot.api.request(Method.POST, Path.v3.createRoom, content=body)
         room_id = response["room_id"]
         log.info("Created %s %s for Discord %s", node.kind.value, room_id, node.discord_id)

@@ -64,8 +64,13 @@ async def on_message(services: RelayServices, message: discord.Message) -> None:
 async def relay_new(
     services: RelayServices, message: MessageSnapshot, where: Destination, mention_all: bool
 ) -> list[MessagePartRow]:
-    """Send a message's parts (unless already bridged) and store their mappings."""
-    if await services.tables.message_parts_of(message.id):
+    """Send a message's parts (unless already in this room) and store their mappings.
+
+    A message bridged into a room that was since replaced is sent again into the new room,
+    whose mapping then takes over.
+    """
+    existing = await services.tables.message_parts_of(message.id)
+    if any(part.room_id == where.room_id for part in existing):
         return []
     intent = await services.puppets.ensure(message.author, ghost_id=message.ghost_id)
     await services.puppets.join(intent, where.room_id, user=message.author, member=message.member)
