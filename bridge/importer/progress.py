@@ -43,6 +43,8 @@ class Progress:
     stream: TextIO = field(default_factory=lambda: sys.stderr)
     channels: dict[int, ChannelProgress] = field(default_factory=dict)
     started: float = field(default_factory=time.monotonic)
+    first_at: float | None = None  # when the first message went out (after start-up)
+    last_at: float | None = None
     _last_shown: float = 0.0
     _drawn: int = 0
 
@@ -55,6 +57,9 @@ class Progress:
         return self.channels[channel_id]
 
     def advance(self, channel_id: int, count: int = 1, skipped: int = 0) -> None:
+        if self.first_at is None and count:
+            self.first_at = time.monotonic()
+        self.last_at = time.monotonic()
         entry = self.channels[channel_id]
         entry.done += count
         entry.skipped += skipped
@@ -70,6 +75,13 @@ class Progress:
         total = None if any(t is None for t in known) else sum(t or 0 for t in known)
         elapsed = max(time.monotonic() - self.started, 1e-6)
         return done, total, done / elapsed
+
+    def sending_rate(self) -> float:
+        """Messages per second from the first message sent to the last (start-up excluded)."""
+        if self.first_at is None or self.last_at is None or self.last_at <= self.first_at:
+            return 0.0
+        done = sum(c.done for c in self.channels.values())
+        return max(done - 1, 0) / (self.last_at - self.first_at)
 
     def summary_line(self) -> str:
         done, total, rate = self.totals()
