@@ -21,6 +21,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from aiohttp import web
 from mautrix.api import Method
 from mautrix.api import Path as MatrixPath
 from ruamel.yaml import YAML
@@ -54,6 +55,22 @@ def write_config(folder: Path, port: int) -> Path:
     with path.open("w") as stream:
         yaml.dump(data, stream)
     return path
+
+
+async def transaction_sink(port: int) -> web.AppRunner:
+    """An appservice that accepts every pushed transaction at once, as a fair baseline:
+    Synapse pushes each event to the appservice whether the bridge or a bare sender sent it."""
+    app = web.Application()
+
+    async def accept(request: web.Request) -> web.Response:
+        await request.read()
+        return web.json_response({})
+
+    app.router.add_put("/_matrix/app/v1/transactions/{txn}", accept)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    return runner
 
 
 async def bare_sends(synapse: LocalSynapse, as_token: str, rooms: int, per_room: int) -> float:
@@ -130,6 +147,7 @@ async def main(channels: int, messages: int) -> None:
             "DISCORD_BRIDGE__DISCORD__CDN_URL": emulator.cdn_url,
             "DISCORD_BRIDGE__DISCORD__BOT_TOKEN": token,
             "DISCORD_BRIDGE__BRIDGE__LIMITS__IMPORT_CONCURRENCY": str(channels),
+            "DISCORD_BRIDGE__APPSERVICE__DATABASE__MIN_SIZE": "4",
         }
         config = load_config(config_path, require=("tokens", "discord"), environ=environ)
         holder: list[ImportRun] = []
@@ -148,7 +166,11 @@ async def main(channels: int, messages: int) -> None:
         total = channels * messages
         import_rate = run.progress.sending_rate()
         as_token = YAML(typ="safe").load(registration)["as_token"]
-        bare_rate = await bare_sends(synapse, as_token, channels, messages)
+        sink = await transaction_sink(port)
+        try:
+            bare_rate = await bare_sends(synapse, as_token, channels, messages)
+        finally:
+            await sink.cleanup()
     await emulator.stop()
     print(
         f"import: {total} messages, {import_seconds:.1f} s in all (start-up, bridging the guild "

@@ -80,6 +80,9 @@ class Puppets:
         self._profiles: dict[str, Profile] = {}
         # Per-room profiles set by join(): (mxid, room id) → profile, to restore after a stomp.
         self._room_profiles: dict[tuple[str, str], Profile] = {}
+        # (ghost, room) → what the last finished join() was given: the same again needs
+        # nothing (the hot path of a busy channel, or of an import).
+        self._settled: dict[tuple[str, str], tuple[UserSnapshot, MemberSnapshot | None]] = {}
         # Avatar hashes whose download failed in this process: not retried on every message.
         self._failed_avatars: set[str] = set()
         appservice.matrix_event_handler(self._on_matrix_event)
@@ -205,6 +208,8 @@ class Puppets:
         """
         room = RoomID(room_id)
         mxid = intent.mxid
+        if self._settled.get((mxid, room)) == (user, member):
+            return
         async with self._locks(mxid):
             await intent.ensure_joined(room, bot=self.appservice.intent)
             global_profile = await self._global_profile(mxid)
@@ -220,6 +225,7 @@ class Puppets:
                 self._room_profiles.pop((mxid, room), None)
                 if current and current.displayname is not None and shown != wanted:
                     await self._set_room_profile(intent, room, wanted)
+            self._settled[(mxid, room)] = (user, member)
 
     async def _room_profile(
         self,
@@ -253,6 +259,8 @@ class Puppets:
         ):
             return
         key = (str(event.state_key), str(event.room_id))
+        if event.content.membership != Membership.JOIN:
+            self._settled.pop(key, None)
         wanted = self._room_profiles.get(key)
         if wanted is None:
             return
@@ -299,6 +307,7 @@ class Puppets:
         present = (Membership.JOIN, Membership.INVITE)
         for room_id in room_ids:
             room = RoomID(room_id)
+            self._settled.pop((intent.mxid, room), None)
             self._room_profiles.pop((intent.mxid, room), None)
             if await intent.state_store.get_membership(room, intent.mxid) not in present:
                 continue
@@ -318,5 +327,6 @@ class Puppets:
         )
         for room_id, result in zip(room_ids, results, strict=False):
             self._room_profiles.pop((mxid, room_id), None)
+            self._settled.pop((mxid, RoomID(room_id)), None)
             if isinstance(result, Exception):
                 log.warning("Could not ban %s from %s: %s", mxid, room_id, result)
