@@ -12,7 +12,7 @@ from mautrix.api import Method, Path
 from mautrix.errors import MatrixRequestError
 from mautrix.types import Event, EventType, Membership, MemberStateEventContent, StateEvent
 
-from .actions.d2m.catch_up import catch_up
+from .actions.d2m.catch_up import queue_catch_up
 from .actions.d2m.services import RelayOptions, RelayServices
 from .actions.m2d import handle as matrix_to_discord
 from .actions.m2d.services import M2DOptions, M2DServices
@@ -97,12 +97,17 @@ class Bridge:
         )
         await self._respect_upload_limit()
         self._gateway_task = await start_discord(
-            self.discord, config["discord.bot_token"], before_connect=self.before_connect
+            self.discord, config["discord.bot_token"], before_connect=self._before_connect
         )
         await self._bridge_guilds()
-        assert self.relay is not None
-        await catch_up(self.relay)
         log.info("Bridge started as %s", bot.mxid)
+
+    async def _before_connect(self) -> None:
+        """Logged in, gateway not yet connected: queue what must come before live events."""
+        assert self.relay is not None
+        await queue_catch_up(self.relay, self.discord.ready_event)
+        if self.before_connect is not None:
+            await self.before_connect()
 
     def _build_parts(self) -> None:
         """The parts between Discord and Matrix, wired before Discord can send anything."""
@@ -135,6 +140,7 @@ class Bridge:
         )
         self.appservice.raw_event_listeners.append(self.guilds.state.observe)
         DiscordDispatcher(self.discord, self.guilds, self.puppets)
+        webhooks = Webhooks(tables, self.discord)
         self.relay = RelayServices(
             bot=self.appservice.intent,
             tables=tables,
@@ -149,6 +155,7 @@ class Bridge:
                 captions=config["bridge.messages.captions"],
                 system_messages=config["bridge.messages.system_messages"],
             ),
+            webhooks=webhooks,
         )
         register_message_handlers(self.discord, self.relay)
         assert self.avatars is not None
@@ -156,7 +163,7 @@ class Bridge:
             bot=self.appservice.intent,
             tables=tables,
             puppets=self.puppets,
-            webhooks=Webhooks(tables, self.discord),
+            webhooks=webhooks,
             avatars=self.avatars,
             discord=self.discord,
             options=M2DOptions(
@@ -166,6 +173,13 @@ class Bridge:
                 max_file_size=config["bridge.limits.max_file_size"],
             ),
         )
+        m2d_queues = self.m2d.queues
+
+        async def relayed_to_discord() -> None:
+            await asyncio.sleep(0)  # the event handlers queue their jobs first
+            await m2d_queues.idle()
+
+        self.appservice.transaction_barriers.append(relayed_to_discord)
 
     async def _respect_upload_limit(self) -> None:
         """Files over the homeserver's upload limit are not fetched: they become links."""
@@ -233,6 +247,9 @@ class Bridge:
     async def stop(self) -> None:
         """Stop in reverse order; safe to call after a failed start."""
         log.info("Stopping the bridge")
+        if self.appservice:
+            # New transactions get 503: the homeserver keeps them and retries after a restart.
+            self.appservice.stopping = True
         if not self.discord.is_closed():
             await self.discord.close()
         if self._gateway_task:

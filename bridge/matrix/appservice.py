@@ -33,13 +33,16 @@ def _matrix_error(status: int, errcode: str, message: str) -> web.Response:
     return web.Response(status=status, text=body, content_type="application/json")
 
 
-def hs_token_middleware(hs_token: str) -> Any:
-    """Reject appservice API calls that lack the homeserver's token (401) or get it wrong (403)."""
+def hs_token_middleware(hs_token: str, stopping: Callable[[], bool]) -> Any:
+    """Reject appservice API calls that lack the homeserver's token (401) or get it wrong
+    (403), and transactions while the bridge stops (503: the homeserver retries later)."""
 
     @web.middleware
     async def check_token(request: web.Request, handler: Handler) -> web.StreamResponse:
         if not request.path.startswith(("/_matrix/app/", "/transactions/", "/users/", "/rooms/")):
             return await handler(request)
+        if stopping() and "/transactions/" in request.path:
+            return _matrix_error(503, "M_UNKNOWN", "The bridge is stopping; retry later")
         header = request.headers.get("Authorization", "")
         token = header.removeprefix("Bearer ") if header.startswith("Bearer ") else None
         token = token or request.query.get("access_token")
@@ -66,11 +69,19 @@ class BridgeAppService(AppService):
             id=config["appservice.id"],
             state_store=PgASStateStore(database.pool),
             ephemeral_events=config["appservice.ephemeral_events"],
-            aiohttp_params={"middlewares": [hs_token_middleware(config["appservice.hs_token"])]},
+            aiohttp_params={
+                "middlewares": [
+                    hs_token_middleware(config["appservice.hs_token"], lambda: self.stopping)
+                ]
+            },
             bridge_name="discord",
             default_http_retry_count=4,
         )
         self.tables = database.tables
+        self.stopping = False
+        # Awaited before a transaction counts as handled: the work it queued is done, so a
+        # crash before then makes the homeserver send it again (nothing is lost).
+        self.transaction_barriers: list[Callable[[], Awaitable[None]]] = []
         # Called with each event as the homeserver sent it, before mautrix parses it (parsing
         # adds defaults, e.g. "suggested": false, that would make state look different).
         self.raw_event_listeners: list[Callable[[dict[str, Any]], None]] = []
@@ -91,5 +102,7 @@ class BridgeAppService(AppService):
             for listener in self.raw_event_listeners:
                 listener(raw_event)
         output = await super().handle_transaction(txn_id, **kwargs)
+        for barrier in self.transaction_barriers:
+            await barrier()
         await self.tables.mark_transaction_handled(txn_id, int(time.time() * 1000))
         return output

@@ -6,6 +6,7 @@ in order. Channels with nothing bridged yet are the history import's business, n
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import discord
@@ -18,18 +19,25 @@ from .services import RelayServices
 log = logging.getLogger("bridge.relay.catch_up")
 
 
-async def catch_up(services: RelayServices) -> int:
-    """Relay every message newer than the last bridged one, channel by channel."""
+async def queue_catch_up(services: RelayServices, ready: asyncio.Event) -> None:
+    """Queue each channel's catch-up before the gateway connects, in the channel's own queue
+    (a thread's is its parent's), so live messages wait behind what was missed."""
     rows = await services.tables.db.fetch(
-        "SELECT channel_id, MAX(discord_message_id) AS last_id FROM message_part"
-        " GROUP BY channel_id ORDER BY channel_id"
+        "SELECT channel_id, room_id, MAX(discord_message_id) AS last_id FROM message_part"
+        " GROUP BY channel_id, room_id ORDER BY channel_id"
     )
-    relayed = 0
     for row in rows:
-        relayed += await _catch_up_channel(services, row["channel_id"], row["last_id"])
-    if relayed:
-        log.info("Caught up with %d message(s) sent while the bridge was away", relayed)
-    return relayed
+        portal = await services.tables.portal_by_room(row["room_id"])
+        if portal is None:
+            continue  # a room since replaced or retired
+
+        async def job(channel_id: int = row["channel_id"], last_id: int = row["last_id"]) -> None:
+            await ready.wait()
+            relayed = await _catch_up_channel(services, channel_id, last_id)
+            if relayed:
+                log.info("Caught up with %d message(s) in channel %s", relayed, channel_id)
+
+        services.queues.submit(portal.discord_id, job)
 
 
 async def _catch_up_channel(services: RelayServices, channel_id: int, last_id: int) -> int:

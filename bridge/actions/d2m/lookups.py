@@ -175,12 +175,15 @@ async def thread_target(
     if where.thread_id is None:
         return None
     root = await first_part(services, where.thread_id)
-    in_thread = await services.tables.message_parts.find(
-        "thread_id = $1", where.thread_id, order="discord_message_id, part"
+    first_in_thread = await services.tables.message_parts.find_one(
+        "thread_id = $1 ORDER BY discord_message_id, part LIMIT 1", where.thread_id
     )
     if root is None:
-        if not in_thread or in_thread[0].discord_message_id == message.id:
+        if first_in_thread is None or first_in_thread.discord_message_id == message.id:
             return None
-        root = in_thread[0]
-    latest = in_thread[-1] if in_thread else root
+        root = first_in_thread
+    latest = await services.tables.message_parts.find_one(
+        "thread_id = $1 ORDER BY discord_message_id DESC, part DESC LIMIT 1", where.thread_id
+    )
+    latest = latest or root
     return ThreadTarget(root.event_id, latest.event_id)

@@ -40,6 +40,9 @@ async def is_own(services: RelayServices, message: discord.Message) -> bool:
         return True
     if message.webhook_id is None:
         return False
+    if services.webhooks is not None:
+        await services.webhooks.load()
+        return services.webhooks.is_bridge_webhook(message.webhook_id)
     return await services.tables.portals.find_one("webhook_id = $1", message.webhook_id) is not None
 
 
@@ -82,13 +85,16 @@ async def relay_new(
         system_messages=services.options.system_messages,
         author_can_mention_everyone=mention_all,
     )
-    rows = []
-    for index, part in enumerate(parts):
-        event_id = await send_part(
-            intent, where.room_id, part, f"dc_{message.id}_{index}", message.timestamp_ms
-        )
-        rows.append(part_row(message, where, index, part, event_id, intent))
-    await services.tables.message_parts.upsert_many(rows)
+    rows: list[MessagePartRow] = []
+    try:
+        for index, part in enumerate(parts):
+            event_id = await send_part(
+                intent, where.room_id, part, f"dc_{message.id}_{index}", message.timestamp_ms
+            )
+            rows.append(part_row(message, where, index, part, event_id, intent))
+    finally:
+        # Even when a later part failed, the parts sent are remembered (edits, deletions).
+        await services.tables.message_parts.upsert_many(rows)
     return rows
 
 

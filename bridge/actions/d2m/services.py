@@ -12,6 +12,7 @@ from ...locks import KeyedLocks
 from ...matrix.media import MediaRepo
 from ...portal.guild_sync import GuildBridge
 from ...puppet.puppets import Puppets
+from ..m2d.webhooks import Webhooks
 from ..ordering import ChannelQueues
 
 
@@ -35,6 +36,8 @@ class RelayServices:
     guilds: GuildBridge
     discord: discord.Client
     options: RelayOptions
+    # The bridge's own webhooks (Matrix users' messages), never relayed back.
+    webhooks: Webhooks | None = None
     # Events of one channel are handled in arrival order (see ordering.py).
     queues: ChannelQueues = field(default_factory=ChannelQueues)
     # Work on one room never interleaves (a channel and its threads share a room).

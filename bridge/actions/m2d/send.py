@@ -41,19 +41,39 @@ async def send(services: M2DServices, portal: PortalRow, event: MessageEvent) ->
     if msgtype == "m.notice" and not services.options.relay_notices:
         return
     room_id = str(event.room_id)
+    if await services.tables.message_parts_by_event(room_id, str(event.event_id)):
+        return  # already relayed (a transaction the homeserver sent again)
     who = await identity(services, room_id, str(event.sender))
     thread_id = await thread_for(services, portal, raw)
     prefix = await reply_target(services, portal, raw)
+    sent: list[discord.WebhookMessage] = []
+    try:
+        await _send(services, portal, event, raw, who, thread_id, prefix, sent)
+    finally:
+        # What reached Discord is remembered even if a later piece failed.
+        await _remember(services, portal, event, sent, thread_id)
+
+
+async def _send(
+    services: M2DServices,
+    portal: PortalRow,
+    event: MessageEvent,
+    raw: dict[str, Any],
+    who: Identity,
+    thread_id: int | None,
+    prefix: str,
+    sent: list[discord.WebhookMessage],
+) -> None:
+    msgtype = raw.get("msgtype")
     if event.type == EventType.STICKER or msgtype in MEDIA_TYPES:
-        messages = await _send_media(services, portal, raw, who, thread_id, prefix)
+        await _send_media(services, portal, raw, who, thread_id, prefix, sent)
     else:
         if msgtype == "m.location":
             text = DiscordText(location_text(raw))
         else:
             context = await conversion_context(services, portal, raw, str(event.sender), who.name)
             text = await matrix_to_discord(raw, context)
-        messages = await _send_text(services, portal, text, who, thread_id, prefix)
-    await _remember(services, portal, event, messages, thread_id)
+        await _send_text(services, portal, text, who, thread_id, prefix, sent)
 
 
 async def _send_text(
@@ -63,14 +83,17 @@ async def _send_text(
     who: Identity,
     thread_id: int | None,
     prefix: str,
+    sent: list[discord.WebhookMessage],
     files: list[discord.File] | None = None,
-) -> list[discord.WebhookMessage]:
-    """The text in as many Discord messages as it needs; files go with the last one."""
+) -> None:
+    """The text in as many Discord messages as it needs; files go with the last one.
+
+    Each message sent is added to ``sent`` at once, so a failure later loses none of them.
+    """
     full = prefix + text.content
     chunks = split_for_discord(full) if full.strip() else []
     if not chunks and not files:
-        return []
-    sent = []
+        return
     for index, chunk in enumerate(chunks or [""]):
         last = index == max(len(chunks), 1) - 1
         sent.append(
@@ -84,7 +107,6 @@ async def _send_text(
                 **({"files": files} if last and files else {}),
             )
         )
-    return sent
 
 
 async def _send_media(
@@ -94,7 +116,8 @@ async def _send_media(
     who: Identity,
     thread_id: int | None,
     prefix: str,
-) -> list[discord.WebhookMessage]:
+    sent: list[discord.WebhookMessage],
+) -> None:
     """The file itself, uploaded to Discord; a file over the limit becomes a line of text."""
     filename = str(raw.get("filename") or raw.get("body") or "file")
     has_caption = bool(raw.get("filename")) and raw.get("body") != raw.get("filename")
@@ -105,12 +128,24 @@ async def _send_media(
         raise DeliveryRefused("the file is encrypted or has no URL")
     if size > limit:
         return await _send_text(
-            services, portal, DiscordText(media_fallback(filename, None)), who, thread_id, prefix
+            services,
+            portal,
+            DiscordText(media_fallback(filename, None)),
+            who,
+            thread_id,
+            prefix,
+            sent,
         )
     data = await services.bot.download_media(ContentURI(url))
     if len(data) > limit:
         return await _send_text(
-            services, portal, DiscordText(media_fallback(filename, None)), who, thread_id, prefix
+            services,
+            portal,
+            DiscordText(media_fallback(filename, None)),
+            who,
+            thread_id,
+            prefix,
+            sent,
         )
     spoiler = bool(raw.get("page.codeberg.everypizza.msc4193.spoiler")) or bool(
         raw.get("town.robin.msc3725.content_warning")
@@ -119,7 +154,7 @@ async def _send_media(
     caption = DiscordText("")
     if has_caption:  # a captioned file: the caption is a message like any other
         caption = await matrix_to_discord({**raw, "msgtype": "m.text"}, M2DContext())
-    return await _send_text(services, portal, caption, who, thread_id, prefix, files=[file])
+    await _send_text(services, portal, caption, who, thread_id, prefix, sent, files=[file])
 
 
 def _upload_limit(services: M2DServices, portal: PortalRow) -> int:
