@@ -90,8 +90,11 @@ def _plain(value: Any) -> Any:
 
 
 def _setup_logging(config: Config) -> None:
+    settings = _plain(config["logging"])
+    # Loggers created before this point (imported modules) must keep working.
+    settings.setdefault("disable_existing_loggers", False)
     try:
-        logging.config.dictConfig(_plain(config["logging"]))
+        logging.config.dictConfig(settings)
     except (ValueError, TypeError, AttributeError, ImportError) as error:
         raise ConfigError(
             Path(config.path), [f"logging: not a usable logging config: {error}"]
