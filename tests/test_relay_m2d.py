@@ -266,3 +266,31 @@ async def test_emote_and_a_failure_notice(lounge: Lounge, human: MatrixTestClien
     )
     assert notice["content"]["m.relates_to"]["m.in_reply_to"]["event_id"] == failed
     assert "Manage Webhooks" in notice["content"]["body"]
+
+
+async def test_a_long_message_is_redacted_only_when_its_last_piece_is_deleted(
+    lounge: Lounge, human: MatrixTestClient
+) -> None:
+    long_text = "\n\n".join(f"paragraph {i} " + "word " * 60 for i in range(12))
+    event_id = await human.send(lounge.room, {"msgtype": "m.text", "body": long_text})
+
+    async def pieces() -> list[Message] | None:
+        found = [
+            m for m in lounge.store.history(lounge.channel_id, limit=50) if "paragraph" in m.content
+        ]
+        return found if len(found) >= 2 else None
+
+    first, *rest = sorted(await eventually(pieces, "the pieces on Discord"), key=lambda m: m.id)
+    lounge.store.delete_message(lounge.channel_id, first.id)
+    marker = lounge.store.create_message(lounge.channel_id, lounge.user("alice"), "marker")
+    await lounge.event_of(marker.id)
+    event = await lounge.viewer.event(lounge.room, event_id)
+    assert "redacted_because" not in event.get("unsigned", {})
+    for piece in rest:
+        lounge.store.delete_message(lounge.channel_id, piece.id)
+
+    async def redacted() -> bool | None:
+        event = await lounge.viewer.event(lounge.room, event_id)
+        return True if "redacted_because" in event.get("unsigned", {}) else None
+
+    await eventually(redacted, "the Matrix message to go with its last piece")

@@ -214,10 +214,18 @@ async def delete_messages(services: RelayServices, channel_id: int, message_ids:
     async with services.room_locks(where.room_id):
         for message_id in message_ids:
             rows = await services.tables.message_parts_of(message_id)
-            plan = delete_plan(existing_parts(rows))
-            await _redact(services, where.room_id, plan, "Deleted on Discord")
             for row in rows:
                 await services.tables.message_parts.delete(row.discord_message_id, row.part)
+            # A piece of a long Matrix message: its event goes only with its last piece.
+            kept = []
+            for row in rows:
+                if row.kind.startswith("matrix:") and await services.tables.message_parts_by_event(
+                    row.room_id, row.event_id
+                ):
+                    continue
+                kept.append(row)
+            plan = delete_plan(existing_parts(kept))
+            await _redact(services, where.room_id, plan, "Deleted on Discord")
 
 
 async def _redact(services: RelayServices, room_id: str, event_ids: list[str], reason: str) -> None:
