@@ -9,9 +9,10 @@ process died between sending and storing, deduplicated by the homeserver's trans
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass, field
 
 import discord
@@ -21,6 +22,7 @@ from ..actions.d2m.messages import relay_new
 from ..actions.d2m.reactions import reaction_content
 from ..actions.d2m.routing import Destination
 from ..actions.d2m.services import RelayServices
+from ..convert.message_model import MessageSnapshot
 from ..db.rows import ImportCheckpointRow, ReactionRow
 from ..portal.apply_state import apply_state
 from .model import ImportedReaction, ImportItem
@@ -94,7 +96,7 @@ async def import_stream(
         report.already_done = True
         return
     since_checkpoint = 0
-    async for item in items:
+    async for item in prepared(services, items, destinations):
         message = item.message
         if checkpoint.last_message_id is not None and message.id <= checkpoint.last_message_id:
             progress.advance(channel_id, 0, skipped=1)
@@ -121,6 +123,77 @@ async def import_stream(
         progress.advance(channel_id)
     checkpoint.finished = True
     await _save(services, checkpoint)
+
+
+PREPARE_WINDOW = 32  # messages whose authors and files are readied while earlier ones go out
+
+
+async def prepared(
+    services: RelayServices, items: AsyncIterator[ImportItem], destinations: dict[int, Destination]
+) -> AsyncIterator[ImportItem]:
+    """The same items in the same order, with the next window's authors registered and
+    joined and their files uploaded while the current window is being sent.
+
+    Sending stays strictly sequential; only the preparation runs ahead, so the homeserver,
+    not the round trips of first joins and uploads, sets the pace.
+    """
+    windows: asyncio.Queue[list[ImportItem] | None] = asyncio.Queue(maxsize=2)
+
+    async def produce() -> None:
+        window: list[ImportItem] = []
+        try:
+            async for item in items:
+                window.append(item)
+                if len(window) == PREPARE_WINDOW:
+                    await _prepare(services, window, destinations)
+                    await windows.put(window)
+                    window = []
+            if window:
+                await _prepare(services, window, destinations)
+                await windows.put(window)
+        finally:
+            await windows.put(None)
+
+    producer = asyncio.create_task(produce(), name="import-prepare")
+    try:
+        while (window := await windows.get()) is not None:
+            for item in window:
+                yield item
+        await producer  # re-raises a reading error
+    finally:
+        producer.cancel()
+
+
+async def _prepare(
+    services: RelayServices, window: list[ImportItem], destinations: dict[int, Destination]
+) -> None:
+    """Ghosts in their rooms and files uploaded, in parallel; failures are left to the send."""
+    jobs: list[Awaitable[object]] = []
+    seen: set[tuple[str, str]] = set()
+    for item in window:
+        message, where = item.message, destinations.get(item.message.channel_id)
+        if where is None or (message.ghost_id, where.room_id) in seen:
+            continue
+        seen.add((message.ghost_id, where.room_id))
+        jobs.append(_ghost_in_room(services, message, where))
+    for item in window:
+        for attachment in item.message.attachments:
+            jobs.append(
+                services.media.upload_from_url(
+                    attachment.url, services.bot, filename=attachment.filename
+                )
+            )
+    results = await asyncio.gather(*jobs, return_exceptions=True)
+    for result in results:
+        if isinstance(result, BaseException) and not isinstance(result, Exception):
+            raise result
+
+
+async def _ghost_in_room(
+    services: RelayServices, message: MessageSnapshot, where: Destination
+) -> None:
+    intent = await services.puppets.ensure(message.author, ghost_id=message.ghost_id)
+    await services.puppets.join(intent, where.room_id, user=message.author, member=message.member)
 
 
 async def _save(services: RelayServices, checkpoint: ImportCheckpointRow) -> None:
