@@ -1,4 +1,5 @@
-# `make run` starts the bridge with the embedded SQLite database; `make test` runs every test.
+# `make demo` shows the whole bridge at work; `make run` starts the bridge with the embedded
+# SQLite database; `make test` runs every test.
 # Both create the virtual environment in .venv on first use and reinstall when pyproject changes.
 
 VENV ?= .venv
@@ -6,7 +7,11 @@ PYTHON ?= python3
 CONFIG ?= config.yaml
 INSTALLED := $(VENV)/.installed
 
-.PHONY: run install test lint format clean
+.PHONY: demo run install test lint format clean
+
+# A sample Discord community migrated to a local Synapse, live both ways; Ctrl-C stops it.
+demo: $(INSTALLED)
+	$(VENV)/bin/python -m bridge demo
 
 run: $(INSTALLED)
 	$(VENV)/bin/python -m bridge -c $(CONFIG)

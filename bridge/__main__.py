@@ -42,6 +42,11 @@ def build_parser() -> argparse.ArgumentParser:
     database = commands.add_parser("db", help="database maintenance")
     database_commands = database.add_subparsers(dest="db_command", metavar="ACTION", required=True)
     database_commands.add_parser("upgrade", help="migrate the database to this version's schema")
+    demo = commands.add_parser(
+        "demo", help="migrate a sample community on this machine (Synapse + Discord emulator)"
+    )
+    demo.add_argument("--headless", action="store_true", help="play the script and exit")
+    demo.add_argument("--dir", type=Path, default=Path(".demo"), help="working folder")
     importing = commands.add_parser(
         "import",
         help="import a guild's whole history (run it instead of the bridge, not beside it)",
@@ -151,6 +156,10 @@ async def _run(config: Config) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "demo":  # needs no config: it writes its own
+        from .sandbox.demo import main as demo_main
+
+        return demo_main([*(["--headless"] if args.headless else []), "--dir", str(args.dir)])
     if args.generate_registration:
         require: tuple[str, ...] = ()
     elif args.command == "db":

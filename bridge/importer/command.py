@@ -112,7 +112,9 @@ class ImportRun:
             for post in threads:  # each post is a room of its own
                 targets = await self._destinations([post.id])
                 stream = channel_items(post, self.request.since)
-                await import_stream(relay, post.id, stream, targets, self.progress, report)
+                await import_stream(
+                    relay, post.id, stream, targets, self.progress, report, progress_key=channel_id
+                )
             return
         targets = await self._destinations([channel.id, *(t.id for t in threads)])
         streams = [channel_items(channel, self.request.since)]

@@ -86,11 +86,14 @@ async def import_stream(
     destinations: dict[int, Destination],
     progress: Progress,
     report: ChannelReport,
+    progress_key: int | None = None,
 ) -> None:
     """Send every item of one room's stream, in order, then mark the channel finished.
 
-    ``destinations`` maps each source channel (the channel, its threads) to where it goes.
+    ``destinations`` maps each source channel (the channel, its threads) to where it goes;
+    ``progress_key`` is the channel progress is counted under (a forum, for its posts).
     """
+    shown_as = channel_id if progress_key is None else progress_key
     checkpoint = await check_importable(services, channel_id)
     if checkpoint.finished:
         report.already_done = True
@@ -99,7 +102,7 @@ async def import_stream(
     async for item in prepared(services, items, destinations):
         message = item.message
         if checkpoint.last_message_id is not None and message.id <= checkpoint.last_message_id:
-            progress.advance(channel_id, 0, skipped=1)
+            progress.advance(shown_as, 0, skipped=1)
             continue
         where = destinations.get(message.channel_id)
         if where is None:
@@ -120,7 +123,7 @@ async def import_stream(
         if since_checkpoint >= CHECKPOINT_EVERY:
             await _save(services, checkpoint)
             since_checkpoint = 0
-        progress.advance(channel_id)
+        progress.advance(shown_as)
     checkpoint.finished = True
     await _save(services, checkpoint)
 

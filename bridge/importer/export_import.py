@@ -141,7 +141,13 @@ async def _import_channel(
                     post.channel.id: Destination(post.channel.id, row.room_id, info.guild_id)
                 }
                 await import_stream(
-                    relay, post.channel.id, _stream([post]), targets, progress, reports[info.id]
+                    relay,
+                    post.channel.id,
+                    _stream([post]),
+                    targets,
+                    progress,
+                    reports[info.id],
+                    progress_key=info.id,
                 )
         progress.finish(info.id)
         return
