@@ -90,3 +90,13 @@ def test_location_text(content: dict[str, Any], expected: str) -> None:
 )
 def test_media_fallback(filename: str, url: str | None, expected: str) -> None:
     assert media_fallback(filename, url) == expected
+
+
+def test_media_marked_as_spoiler_either_way() -> None:
+    from bridge.convert.m2d.reply import media_is_spoiler
+
+    assert media_is_spoiler({"page.codeberg.everypizza.msc4193.spoiler": True})
+    assert media_is_spoiler(
+        {"town.robin.msc3725.content_warning": {"type": "town.robin.msc3725.spoiler"}}
+    )
+    assert not media_is_spoiler({"body": "a.png"})

@@ -13,7 +13,7 @@ from mautrix.types import ContentURI, EventID, EventType, MessageEvent, RoomID
 from ...convert.m2d.context import M2DContext
 from ...convert.m2d.formatting import DiscordText, matrix_to_discord
 from ...convert.m2d.names import webhook_username
-from ...convert.m2d.reply import location_text, media_fallback
+from ...convert.m2d.reply import location_text, media_fallback, media_is_spoiler
 from ...convert.m2d.split import split_for_discord
 from ...db.rows import MessagePartRow, PortalRow
 from .failures import DeliveryRefused
@@ -126,30 +126,12 @@ async def _send_media(
     url = str(raw.get("url") or "")
     if not url:
         raise DeliveryRefused("the file is encrypted or has no URL")
-    if size > limit:
-        return await _send_text(
-            services,
-            portal,
-            DiscordText(media_fallback(filename, None)),
-            who,
-            thread_id,
-            prefix,
-            sent,
-        )
-    data = await services.bot.download_media(ContentURI(url))
-    if len(data) > limit:
-        return await _send_text(
-            services,
-            portal,
-            DiscordText(media_fallback(filename, None)),
-            who,
-            thread_id,
-            prefix,
-            sent,
-        )
-    spoiler = bool(raw.get("page.codeberg.everypizza.msc4193.spoiler")) or bool(
-        raw.get("town.robin.msc3725.content_warning")
-    )
+    data = None if size > limit else await services.bot.download_media(ContentURI(url))
+    if data is None or len(data) > limit:  # over the guild's or the config's limit
+        fallback = DiscordText(media_fallback(filename, None))
+        await _send_text(services, portal, fallback, who, thread_id, prefix, sent)
+        return
+    spoiler = media_is_spoiler(raw)
     file = discord.File(io.BytesIO(data), filename=filename, spoiler=spoiler)
     caption = DiscordText("")
     if has_caption:  # a captioned file: the caption is a message like any other

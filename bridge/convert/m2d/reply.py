@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
+from ..d2m.attachments import CONTENT_WARNING_KEY, SPOILER_KEY
 from .escape import escape_text
 from .formatting import masked_link
 
@@ -42,6 +44,11 @@ def location_text(content: dict[str, object]) -> str:
         return f"📍 {description}" if description else "📍 (location)"
     url = f"https://www.openstreetmap.org/?mlat={lat}&mlon={lon}#map=16/{lat}/{lon}"
     return f"📍 {description}: {url}" if description else f"📍 {url}"
+
+
+def media_is_spoiler(content: Mapping[str, object]) -> bool:
+    """A Matrix file marked as a spoiler (MSC4193, or MSC3725's content warning)."""
+    return bool(content.get(SPOILER_KEY)) or bool(content.get(CONTENT_WARNING_KEY))
 
 
 def media_fallback(filename: str, url: str | None) -> str:
