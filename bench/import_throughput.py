@@ -1,12 +1,14 @@
 """History import throughput against what the homeserver accepts (not a test: prints figures).
 
-Usage: .venv/bin/python bench/import_throughput.py [--channels 4] [--messages 50]
+Usage: .venv/bin/python bench/import_throughput.py [--channels 4] [--messages 100]
 
 Starts a throwaway Synapse and the Discord emulator, seeds ``channels × messages`` past
-messages, imports them with the real importer, then sends the same number of plain events
-straight through the appservice API (ghosts, ``ts``, the same concurrency: one sender per room).
-The last line is the headline ratio: import rate ÷ bare appservice rate (1.0 = the bridge adds
-nothing; the homeserver is the limit).
+messages by five authors, imports them with the real importer (one room per channel, channels
+in parallel), then replays the very events the import sent into fresh copies of its rooms
+straight through the appservice API (``replay.py``: same senders, contents, ``ts``, invites
+and joins, one sender per room). It also samples how busy Synapse and this process (the
+bridge, with the in-process emulator) were in each phase. The last line is the headline
+ratio: import rate ÷ replay rate (1.0 = the bridge adds nothing; the homeserver is the limit).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import secrets
+import os
 import socket
 import tempfile
 import time
@@ -22,8 +24,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from aiohttp import web
-from mautrix.api import Method
-from mautrix.api import Path as MatrixPath
+from replay import replay_rooms  # bench/replay.py, beside this script
 from ruamel.yaml import YAML
 
 from bridge.app import Bridge
@@ -32,7 +33,6 @@ from bridge.importer.command import ImportRequest, ImportRun
 from bridge.registration import generate_registration
 from bridge.sandbox.discord.server import DiscordEmulator
 from bridge.sandbox.homeserver import LocalSynapse
-from bridge.sandbox.matrix_client import MatrixTestClient
 
 SERVER = "sandbox.local"
 
@@ -73,39 +73,38 @@ async def transaction_sink(port: int) -> web.AppRunner:
     return runner
 
 
-async def bare_sends(synapse: LocalSynapse, as_token: str, rooms: int, per_room: int) -> float:
-    """Events per second for plain ghost sends with ts, one sender per room in parallel."""
-    bot = MatrixTestClient(synapse.url, as_token, as_user_id=f"@discordbot:{SERVER}")
-    ghosts, room_ids = [], []
-    for index in range(rooms):
-        ghost = f"@discord_bench{index}_{secrets.token_hex(3)}:{SERVER}"
-        await bot.api.api.request(
-            Method.POST,
-            MatrixPath.v3.register,
-            {"type": "m.login.application_service", "username": ghost[1:].split(":")[0]},
-        )
-        room_id = await bot.create_room(name=f"bare {index}", invite=[ghost])
-        client = MatrixTestClient(synapse.url, as_token, as_user_id=ghost)
-        await client.join(room_id)
-        ghosts.append(client)
-        room_ids.append(room_id)
-    base = int(datetime(2024, 1, 1, tzinfo=UTC).timestamp() * 1000)
+class CpuSampler:
+    """How busy Synapse and this process were, sampled every 0.2 s, for any time window."""
 
-    async def one_room(client: MatrixTestClient, room_id: str) -> None:
-        for number in range(per_room):
-            await client.api.api.request(
-                Method.PUT,
-                MatrixPath.v3.rooms[room_id].send["m.room.message"][f"bench{number}"],
-                {"msgtype": "m.text", "body": f"bare {number}"},
-                query_params={"ts": str(base + number)},
-            )
+    def __init__(self, synapse_pid: int) -> None:
+        self.synapse_pid = synapse_pid
+        self.samples: list[tuple[float, float, float]] = []  # (monotonic, synapse s, own s)
+        self.task: asyncio.Task[None] | None = None
 
-    started = time.monotonic()
-    await asyncio.gather(*(one_room(c, r) for c, r in zip(ghosts, room_ids, strict=True)))
-    elapsed = time.monotonic() - started
-    for client in [bot, *ghosts]:
-        await client.close()
-    return rooms * per_room / elapsed
+    def synapse_seconds(self) -> float:
+        fields = Path(f"/proc/{self.synapse_pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    async def run(self) -> None:
+        while True:
+            self.samples.append((time.monotonic(), self.synapse_seconds(), time.process_time()))
+            await asyncio.sleep(0.2)
+
+    def __enter__(self) -> CpuSampler:
+        self.task = asyncio.get_running_loop().create_task(self.run())
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        assert self.task is not None
+        self.task.cancel()
+
+    def busy(self, start: float, end: float) -> tuple[float, float]:
+        """Cores used by Synapse and by this process between two monotonic times."""
+        inside = [s for s in self.samples if start <= s[0] <= end]
+        if len(inside) < 2:
+            return 0.0, 0.0
+        (t0, hs0, own0), (t1, hs1, own1) = inside[0], inside[-1]
+        return (hs1 - hs0) / (t1 - t0), (own1 - own0) / (t1 - t0)
 
 
 async def main(channels: int, messages: int) -> None:
@@ -127,8 +126,10 @@ async def main(channels: int, messages: int) -> None:
         for author in authors:
             store.add_member(guild.id, author, join_message=False)
         base = datetime(2024, 1, 1, tzinfo=UTC)
+        channel_ids = []
         for index in range(channels):
             channel = store.create_channel(guild.id, f"channel-{index}")
+            channel_ids.append(channel.id)
             store.seed_history(
                 channel.id,
                 [
@@ -147,7 +148,6 @@ async def main(channels: int, messages: int) -> None:
             "DISCORD_BRIDGE__DISCORD__CDN_URL": emulator.cdn_url,
             "DISCORD_BRIDGE__DISCORD__BOT_TOKEN": token,
             "DISCORD_BRIDGE__BRIDGE__LIMITS__IMPORT_CONCURRENCY": str(channels),
-            "DISCORD_BRIDGE__APPSERVICE__DATABASE__MIN_SIZE": "4",
         }
         config = load_config(config_path, require=("tokens", "discord"), environ=environ)
         holder: list[ImportRun] = []
@@ -158,31 +158,53 @@ async def main(channels: int, messages: int) -> None:
         bridge = Bridge(config, before_connect=queue)
         run = ImportRun(ImportRequest(guild.id), bridge)
         holder.append(run)
-        started = time.monotonic()
-        await bridge.start()
-        await asyncio.gather(*run.done)
-        await bridge.stop()
-        import_seconds = time.monotonic() - started
-        total = channels * messages
-        import_rate = run.progress.sending_rate()
-        as_token = YAML(typ="safe").load(registration)["as_token"]
-        sink = await transaction_sink(port)
-        try:
-            bare_rate = await bare_sends(synapse, as_token, channels, messages)
-        finally:
-            await sink.cleanup()
+        assert synapse.pid is not None
+        with CpuSampler(synapse.pid) as cpu:
+            started = time.monotonic()
+            await bridge.start()
+            await asyncio.gather(*run.done)
+            assert bridge.database is not None
+            portals = [await bridge.database.tables.portals.get(c) for c in channel_ids]
+            await bridge.stop()
+            import_seconds = time.monotonic() - started
+            progress = run.progress
+            assert progress.first_at is not None and progress.last_at is not None
+            import_busy = cpu.busy(progress.first_at, progress.last_at)
+
+            as_token = YAML(typ="safe").load(registration)["as_token"]
+            # Synapse pushes the replayed events to the appservice too: something must accept them.
+            sink = await transaction_sink(port)
+            try:
+                timing = await replay_rooms(
+                    synapse.url,
+                    as_token,
+                    f"@{config['appservice.bot.username']}:{SERVER}",
+                    [p.room_id for p in portals if p is not None and p.room_id],
+                )
+            finally:
+                await sink.cleanup()
+            replay_busy = cpu.busy(min(timing.done_at), max(timing.done_at))
     await emulator.stop()
+    total = channels * messages
+    import_rate, replay_rate = progress.sending_rate(), timing.messages_per_second()
     print(
         f"import: {total} messages, {import_seconds:.1f} s in all (start-up, bridging the guild "
         f"and creating rooms included); {import_rate:.1f} messages/s while sending"
     )
-    print(f"bare appservice sends: {bare_rate:.1f} events/s ({channels} rooms in parallel)")
-    print(f"headline: import/bare = {import_rate / bare_rate:.2f}")
+    print(
+        f"replay of the same {timing.events} events without the bridge: "
+        f"{replay_rate:.1f} messages/s ({channels} rooms in parallel)"
+    )
+    print(
+        f"cores busy while importing: Synapse {import_busy[0]:.2f}, bridge and emulator "
+        f"{import_busy[1]:.2f}; while replaying: Synapse {replay_busy[0]:.2f}"
+    )
+    print(f"headline: import/replay = {import_rate / replay_rate:.2f}")
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--channels", type=int, default=4)
-    parser.add_argument("--messages", type=int, default=50)
+    parser.add_argument("--messages", type=int, default=100)
     arguments = parser.parse_args()
     asyncio.run(main(arguments.channels, arguments.messages))

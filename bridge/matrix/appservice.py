@@ -17,10 +17,10 @@ from typing import Any
 
 from aiohttp import web
 from mautrix.appservice import AppService
-from mautrix.appservice.state_store.asyncpg import PgASStateStore
 
 from ..config import Config
 from ..db.connect import OpenDatabase
+from .state_store import CachedStateStore
 
 log = logging.getLogger("bridge.matrix")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -67,7 +67,7 @@ class BridgeAppService(AppService):
             hs_token=config["appservice.hs_token"],
             bot_localpart=config["appservice.bot.username"],
             id=config["appservice.id"],
-            state_store=PgASStateStore(database.pool),
+            state_store=CachedStateStore(database.pool),
             ephemeral_events=config["appservice.ephemeral_events"],
             aiohttp_params={
                 "middlewares": [
@@ -88,7 +88,7 @@ class BridgeAppService(AppService):
 
     async def start(self, host: str = "127.0.0.1", port: int = 8080) -> None:
         # mautrix's state cache keeps its own mx_* tables, outside Alembic's schema.
-        await PgASStateStore.upgrade_table.upgrade(self.tables.db)
+        await CachedStateStore.upgrade_table.upgrade(self.tables.db)
         await self.tables.forget_transactions_before(
             int(time.time() * 1000) - TRANSACTION_MEMORY_MS
         )

@@ -42,6 +42,7 @@ from ..db.rows import PuppetRow
 from ..db.tables import BridgeTables
 from ..locks import KeyedLocks
 from ..matrix.media import MediaError, MediaRepo
+from ..matrix.state_store import CachedStateStore
 
 log = logging.getLogger("bridge.puppet")
 
@@ -169,20 +170,11 @@ class Puppets:
         Rooms with a per-room profile are left as they are: _on_matrix_event puts that
         profile back when the homeserver's rewrite arrives.
         """
-        db = getattr(self.appservice.state_store, "db", None)
-        if db is None:
+        store = self.appservice.state_store
+        if not isinstance(store, CachedStateStore):
             return
         kept = [room for (ghost, room) in self._room_profiles if ghost == mxid]
-        placeholders = ", ".join(f"${index}" for index in range(4, 4 + len(kept)))
-        await db.execute(
-            "UPDATE mx_user_profile SET displayname=$2, avatar_url=$3 "
-            "WHERE user_id=$1 AND membership='join'"
-            + (f" AND room_id NOT IN ({placeholders})" if kept else ""),
-            mxid,
-            row.displayname,
-            row.avatar_mxc or "",
-            *kept,
-        )
+        await store.note_profile_everywhere(mxid, row.displayname, row.avatar_mxc or "", kept)
 
     async def _global_profile(self, mxid: UserID) -> Profile:
         if mxid not in self._profiles:
