@@ -1,6 +1,6 @@
 """History import throughput against what the homeserver accepts (not a test: prints figures).
 
-Usage: .venv/bin/python bench/import_throughput.py [--channels 4] [--messages 100]
+Usage: .venv/bin/python bench/import_throughput.py [--channels 4] [--messages 100] [--rounds 5]
 
 Starts a throwaway Synapse and the Discord emulator, seeds ``channels × messages`` past
 messages by five authors, imports them with the real importer (one room per channel, channels
@@ -18,8 +18,10 @@ import asyncio
 import logging
 import os
 import socket
+import statistics
 import tempfile
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -35,6 +37,7 @@ from bridge.sandbox.discord.server import DiscordEmulator
 from bridge.sandbox.homeserver import LocalSynapse
 
 SERVER = "sandbox.local"
+DB_DIR = os.environ.get("BENCH_DB_DIR")
 
 
 def free_port() -> int:
@@ -107,7 +110,121 @@ class CpuSampler:
         return (hs1 - hs0) / (t1 - t0), (own1 - own0) / (t1 - t0)
 
 
-async def main(channels: int, messages: int) -> None:
+@dataclass
+class Sandbox:
+    folder: Path
+    port: int
+    config_path: Path
+    registration: Path
+    emulator: DiscordEmulator
+    synapse: LocalSynapse
+    bot_token: str
+    bot_id: int
+
+
+@dataclass
+class RoundResult:
+    import_rate: float  # messages/s while sending
+    import_seconds: float  # start-up, guild bridging and room creation included
+    replay_rate: float
+    replay_events: int
+    import_busy: tuple[float, float]  # cores: Synapse, this process
+    replay_busy: tuple[float, float]
+
+    @property
+    def ratio(self) -> float:
+        return self.import_rate / self.replay_rate
+
+
+def seed_guild(
+    sandbox: Sandbox, number: int, channels: int, messages: int
+) -> tuple[int, list[int]]:
+    """A new guild with new authors (a fresh start for the bridge's caches and ghosts)."""
+    store = sandbox.emulator.store
+    owner = store.create_user(f"owner{number}")
+    guild = store.create_guild(f"Bench {number}", owner.id, system_channel=False)
+    store.add_member(guild.id, sandbox.bot_id)
+    authors = [store.create_user(f"user{number}_{i}").id for i in range(5)]
+    for author in authors:
+        store.add_member(guild.id, author, join_message=False)
+    base = datetime(2024, 1, 1, tzinfo=UTC)
+    channel_ids = []
+    for index in range(channels):
+        channel = store.create_channel(guild.id, f"channel-{index}")
+        channel_ids.append(channel.id)
+        store.seed_history(
+            channel.id,
+            [
+                {
+                    "author_id": authors[n % len(authors)],
+                    "timestamp": base + timedelta(seconds=n),
+                    "content": f"message {n} in **channel {index}**",
+                }
+                for n in range(messages)
+            ],
+        )
+    return guild.id, channel_ids
+
+
+async def one_round(sandbox: Sandbox, number: int, channels: int, messages: int) -> RoundResult:
+    """Import a new guild with a fresh bridge database, then replay what it sent."""
+    guild_id, channel_ids = seed_guild(sandbox, number, channels, messages)
+    synapse, emulator = sandbox.synapse, sandbox.emulator
+    environ = {
+        "DISCORD_BRIDGE__HOMESERVER__ADDRESS": synapse.url,
+        "DISCORD_BRIDGE__APPSERVICE__DATABASE__URL": f"sqlite:{DB_DIR or sandbox.folder}/round{number}.db",
+        "DISCORD_BRIDGE__DISCORD__API_URL": emulator.api_url,
+        "DISCORD_BRIDGE__DISCORD__GATEWAY_URL": emulator.gateway_url,
+        "DISCORD_BRIDGE__DISCORD__CDN_URL": emulator.cdn_url,
+        "DISCORD_BRIDGE__DISCORD__BOT_TOKEN": sandbox.bot_token,
+        "DISCORD_BRIDGE__BRIDGE__LIMITS__IMPORT_CONCURRENCY": str(channels),
+    }
+    config = load_config(sandbox.config_path, require=("tokens", "discord"), environ=environ)
+    holder: list[ImportRun] = []
+
+    async def queue() -> None:
+        await holder[0].queue_channels()
+
+    bridge = Bridge(config, before_connect=queue)
+    run = ImportRun(ImportRequest(guild_id), bridge)
+    holder.append(run)
+    assert synapse.pid is not None
+    with CpuSampler(synapse.pid) as cpu:
+        started = time.monotonic()
+        await bridge.start()
+        await asyncio.gather(*run.done)
+        assert bridge.database is not None
+        portals = [await bridge.database.tables.portals.get(c) for c in channel_ids]
+        await bridge.stop()
+        import_seconds = time.monotonic() - started
+        progress = run.progress
+        assert progress.sending_since is not None and progress.last_at is not None
+        import_busy = cpu.busy(progress.sending_since, progress.last_at)
+
+        as_token = YAML(typ="safe").load(sandbox.registration)["as_token"]
+        # Synapse pushes the replayed events to the appservice too: something must accept them.
+        sink = await transaction_sink(sandbox.port)
+        try:
+            timing = await replay_rooms(
+                synapse.url,
+                as_token,
+                f"@{config['appservice.bot.username']}:{SERVER}",
+                [p.room_id for p in portals if p is not None and p.room_id],
+            )
+        finally:
+            await sink.cleanup()
+        replay_busy = cpu.busy(timing.started_at, max(timing.done_at))
+    return RoundResult(
+        progress.sending_rate(),
+        import_seconds,
+        timing.messages_per_second(),
+        timing.events,
+        import_busy,
+        replay_busy,
+    )
+
+
+async def main(channels: int, messages: int, rounds: int) -> None:
     logging.basicConfig(level=logging.WARNING)
     folder = Path(tempfile.mkdtemp(prefix="bridge-bench-"))
     port = free_port()
@@ -116,95 +233,37 @@ async def main(channels: int, messages: int) -> None:
     generate_registration(load_config(config_path, environ={}), registration)
     emulator = DiscordEmulator()
     await emulator.start()
+    results = []
     async with LocalSynapse(folder / "synapse", registrations=[registration]) as synapse:
-        store = emulator.store
-        owner = store.create_user("owner")
-        bot, application, token = store.create_bot("Bench Bridge")
-        guild = store.create_guild("Bench", owner.id, system_channel=False)
-        store.add_member(guild.id, bot.id)
-        authors = [store.create_user(f"user{i}").id for i in range(5)]
-        for author in authors:
-            store.add_member(guild.id, author, join_message=False)
-        base = datetime(2024, 1, 1, tzinfo=UTC)
-        channel_ids = []
-        for index in range(channels):
-            channel = store.create_channel(guild.id, f"channel-{index}")
-            channel_ids.append(channel.id)
-            store.seed_history(
-                channel.id,
-                [
-                    {
-                        "author_id": authors[n % len(authors)],
-                        "timestamp": base + timedelta(seconds=n),
-                        "content": f"message {n} in **channel {index}**",
-                    }
-                    for n in range(messages)
-                ],
+        bot, _, token = emulator.store.create_bot("Bench Bridge")
+        sandbox = Sandbox(folder, port, config_path, registration, emulator, synapse, token, bot.id)
+        for number in range(1, rounds + 1):
+            result = await one_round(sandbox, number, channels, messages)
+            results.append(result)
+            print(
+                f"round {number}: import {channels * messages} messages at "
+                f"{result.import_rate:.1f}/s while sending ({result.import_seconds:.1f} s in all, "
+                f"start-up and room creation included); replay of the same "
+                f"{result.replay_events} events without the bridge at {result.replay_rate:.1f} "
+                f"messages/s; ratio {result.ratio:.2f}"
             )
-        environ = {
-            "DISCORD_BRIDGE__HOMESERVER__ADDRESS": synapse.url,
-            "DISCORD_BRIDGE__DISCORD__API_URL": emulator.api_url,
-            "DISCORD_BRIDGE__DISCORD__GATEWAY_URL": emulator.gateway_url,
-            "DISCORD_BRIDGE__DISCORD__CDN_URL": emulator.cdn_url,
-            "DISCORD_BRIDGE__DISCORD__BOT_TOKEN": token,
-            "DISCORD_BRIDGE__BRIDGE__LIMITS__IMPORT_CONCURRENCY": str(channels),
-        }
-        config = load_config(config_path, require=("tokens", "discord"), environ=environ)
-        holder: list[ImportRun] = []
-
-        async def queue() -> None:
-            await holder[0].queue_channels()
-
-        bridge = Bridge(config, before_connect=queue)
-        run = ImportRun(ImportRequest(guild.id), bridge)
-        holder.append(run)
-        assert synapse.pid is not None
-        with CpuSampler(synapse.pid) as cpu:
-            started = time.monotonic()
-            await bridge.start()
-            await asyncio.gather(*run.done)
-            assert bridge.database is not None
-            portals = [await bridge.database.tables.portals.get(c) for c in channel_ids]
-            await bridge.stop()
-            import_seconds = time.monotonic() - started
-            progress = run.progress
-            assert progress.first_at is not None and progress.last_at is not None
-            import_busy = cpu.busy(progress.first_at, progress.last_at)
-
-            as_token = YAML(typ="safe").load(registration)["as_token"]
-            # Synapse pushes the replayed events to the appservice too: something must accept them.
-            sink = await transaction_sink(port)
-            try:
-                timing = await replay_rooms(
-                    synapse.url,
-                    as_token,
-                    f"@{config['appservice.bot.username']}:{SERVER}",
-                    [p.room_id for p in portals if p is not None and p.room_id],
-                )
-            finally:
-                await sink.cleanup()
-            replay_busy = cpu.busy(min(timing.done_at), max(timing.done_at))
+            print(
+                f"         cores busy: importing, Synapse {result.import_busy[0]:.2f} and bridge "
+                f"with emulator {result.import_busy[1]:.2f}; replaying, Synapse "
+                f"{result.replay_busy[0]:.2f}"
+            )
     await emulator.stop()
-    total = channels * messages
-    import_rate, replay_rate = progress.sending_rate(), timing.messages_per_second()
+    ratios = sorted(r.ratio for r in results)
     print(
-        f"import: {total} messages, {import_seconds:.1f} s in all (start-up, bridging the guild "
-        f"and creating rooms included); {import_rate:.1f} messages/s while sending"
+        f"ratios per round: {', '.join(f'{r:.2f}' for r in ratios)} ({channels} rooms in parallel)"
     )
-    print(
-        f"replay of the same {timing.events} events without the bridge: "
-        f"{replay_rate:.1f} messages/s ({channels} rooms in parallel)"
-    )
-    print(
-        f"cores busy while importing: Synapse {import_busy[0]:.2f}, bridge and emulator "
-        f"{import_busy[1]:.2f}; while replaying: Synapse {replay_busy[0]:.2f}"
-    )
-    print(f"headline: import/replay = {import_rate / replay_rate:.2f}")
+    print(f"headline: import/replay = {statistics.median(ratios):.2f} (median of {rounds} rounds)")
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--channels", type=int, default=4)
     parser.add_argument("--messages", type=int, default=100)
+    parser.add_argument("--rounds", type=int, default=5)
     arguments = parser.parse_args()
-    asyncio.run(main(arguments.channels, arguments.messages))
+    asyncio.run(main(arguments.channels, arguments.messages, arguments.rounds))

@@ -34,16 +34,18 @@ MESSAGE_TYPES = {"m.room.message", "m.sticker"}
 
 @dataclass
 class ReplayTiming:
-    """When each message event's send returned, across all rooms."""
+    """When sending began, and when each message event's send returned, across all rooms."""
 
+    started_at: float = 0.0
     done_at: list[float] = field(default_factory=list)
     events: int = 0
 
     def messages_per_second(self) -> float:
-        """Like the importer's rate: from the first message sent to the last."""
-        if len(self.done_at) < 2:
+        """Like the importer's rate: from when sending began (joins included) to the last
+        message."""
+        if not self.done_at:
             return 0.0
-        return (len(self.done_at) - 1) / (max(self.done_at) - min(self.done_at))
+        return len(self.done_at) / (max(self.done_at) - self.started_at)
 
 
 def first_ghost_event(timeline: list[JSONDict], bot_mxid: str) -> int:
@@ -134,7 +136,7 @@ async def replay_rooms(
     replayer = Replayer(homeserver, as_token, bot_mxid)
     try:
         copies = [await replayer.copy_room(room_id) for room_id in room_ids]
-        timing = ReplayTiming()
+        timing = ReplayTiming(started_at=time.monotonic())
         await asyncio.gather(*(replayer.send_all(room, events, timing) for room, events in copies))
         return timing
     finally:

@@ -139,6 +139,8 @@ class Bridge:
             context, self.appservice.intent, tables, self.media, self.puppets, self.discord
         )
         self.appservice.raw_event_listeners.append(self.guilds.state.observe)
+        self.appservice.is_ghost = self.puppets.is_ghost
+        self.puppets.join_rule_of = self.guilds.state.join_rule
         DiscordDispatcher(self.discord, self.guilds, self.puppets)
         webhooks = Webhooks(tables, self.discord)
         self.relay = RelayServices(

@@ -98,6 +98,7 @@ async def import_stream(
     if checkpoint.finished:
         report.already_done = True
         return
+    progress.begin_sending()
     since_checkpoint = 0
     async for item in prepared(services, items, destinations):
         message = item.message

@@ -43,8 +43,8 @@ class Progress:
     stream: TextIO = field(default_factory=lambda: sys.stderr)
     channels: dict[int, ChannelProgress] = field(default_factory=dict)
     started: float = field(default_factory=time.monotonic)
-    first_at: float | None = None  # when the first message went out (after start-up)
-    last_at: float | None = None
+    sending_since: float | None = None  # when the first channel began sending (rooms ready)
+    last_at: float | None = None  # when the last message went out
     _last_shown: float = 0.0
     _drawn: int = 0
 
@@ -56,10 +56,14 @@ class Progress:
         self.channels[channel_id] = ChannelProgress(name, total)
         return self.channels[channel_id]
 
+    def begin_sending(self) -> None:
+        """A channel's room is ready and its history starts going out."""
+        if self.sending_since is None:
+            self.sending_since = time.monotonic()
+
     def advance(self, channel_id: int, count: int = 1, skipped: int = 0) -> None:
-        if self.first_at is None and count:
-            self.first_at = time.monotonic()
-        self.last_at = time.monotonic()
+        if count:
+            self.last_at = time.monotonic()
         entry = self.channels[channel_id]
         entry.done += count
         entry.skipped += skipped
@@ -77,11 +81,12 @@ class Progress:
         return done, total, done / elapsed
 
     def sending_rate(self) -> float:
-        """Messages per second from the first message sent to the last (start-up excluded)."""
-        if self.first_at is None or self.last_at is None or self.last_at <= self.first_at:
+        """Messages per second from when sending began (ghosts joining included) to the last
+        message; start-up, bridging the guild and creating rooms excluded."""
+        if self.sending_since is None or self.last_at is None:
             return 0.0
         done = sum(c.done for c in self.channels.values())
-        return max(done - 1, 0) / (self.last_at - self.first_at)
+        return done / max(self.last_at - self.sending_since, 1e-6)
 
     def summary_line(self) -> str:
         done, total, rate = self.totals()

@@ -55,6 +55,14 @@ def hs_token_middleware(hs_token: str, stopping: Callable[[], bool]) -> Any:
     return check_token
 
 
+def _has_work(transaction: dict[str, Any]) -> bool:
+    """Whether a pushed transaction holds anything for the bridge's handlers."""
+    if any(transaction.get(key) for key in ("events", "ephemeral", "to_device", "otk_counts")):
+        return True
+    device_lists = transaction.get("device_lists")
+    return bool(device_lists and (device_lists.changed or device_lists.left))
+
+
 class BridgeAppService(AppService):
     """mautrix's AppService, remembering handled transactions in the database."""
 
@@ -85,6 +93,19 @@ class BridgeAppService(AppService):
         # Called with each event as the homeserver sent it, before mautrix parses it (parsing
         # adds defaults, e.g. "suggested": false, that would make state look different).
         self.raw_event_listeners: list[Callable[[dict[str, Any]], None]] = []
+        # The bridge's ghosts (set once they exist); the bot is always the bridge's own.
+        self.is_ghost: Callable[[str], bool] = lambda mxid: False
+
+    def _is_own_echo(self, raw_event: Any) -> bool:
+        """A message, reaction or redaction the bridge itself sent. Every handler ignores
+        those, so they are dropped before parsing: an import's whole history comes back this
+        way. State events always go through (memberships and room state are tracked)."""
+        if not isinstance(raw_event, dict) or "state_key" in raw_event:
+            return False
+        sender = raw_event.get("sender")
+        if not isinstance(sender, str):
+            return False
+        return sender == self.bot_mxid or self.is_ghost(sender)
 
     async def start(self, host: str = "127.0.0.1", port: int = 8080) -> None:
         # mautrix's state cache keeps its own mx_* tables, outside Alembic's schema.
@@ -95,6 +116,9 @@ class BridgeAppService(AppService):
         await super().start(host, port)
 
     async def handle_transaction(self, txn_id: str, **kwargs: Any) -> dict:  # type: ignore[override]
+        kwargs["events"] = [e for e in kwargs.get("events") or [] if not self._is_own_echo(e)]
+        if not _has_work(kwargs):
+            return {}  # only the bridge's own events, echoed back: nothing to do or remember
         if await self.tables.handled_transactions.get(txn_id):
             log.debug("Transaction %s was handled before a restart; skipping it", txn_id)
             return {}

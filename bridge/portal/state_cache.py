@@ -50,5 +50,12 @@ class RoomStateCache:
                 raw_event.get("content", {}),
             )
 
+    def join_rule(self, room_id: str) -> str | None:
+        """The room's join rule if its state is known here (never a request)."""
+        state = self._rooms.get(room_id)
+        if state is None:
+            return None
+        return state.get(("m.room.join_rules", ""), {}).get("join_rule")
+
     def forget(self, room_id: str) -> None:
         self._rooms.pop(room_id, None)

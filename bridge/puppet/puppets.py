@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from mautrix.appservice import AppService, IntentAPI
 from mautrix.errors import MatrixError
@@ -77,6 +77,7 @@ class Puppets:
             f"{re.escape(domain)}"
         )
         self._locks = KeyedLocks()
+        self._intents: dict[str, IntentAPI] = {}
         # Global profile per ghost mxid, as last written or read (saves a database read).
         self._profiles: dict[str, Profile] = {}
         # Per-room profiles set by join(): (mxid, room id) → profile, to restore after a stomp.
@@ -84,6 +85,12 @@ class Puppets:
         # (ghost, room) → what the last finished join() was given: the same again needs
         # nothing (the hot path of a busy channel, or of an import).
         self._settled: dict[tuple[str, str], tuple[UserSnapshot, MemberSnapshot | None]] = {}
+        # Ghost id → the user as the last finished ensure() saw them: the same again needs
+        # no lock and no database read (every message of an import asks).
+        self._ensured: dict[str, UserSnapshot] = {}
+        # A room's join rule when known (the portal state cache sets this): a ghost is
+        # invited before it tries to join a room that is not public.
+        self.join_rule_of: Callable[[str], str | None] = lambda room_id: None
         # Avatar hashes whose download failed in this process: not retried on every message.
         self._failed_avatars: set[str] = set()
         appservice.matrix_event_handler(self._on_matrix_event)
@@ -94,7 +101,10 @@ class Puppets:
         return UserID(f"@{ghost_localpart(self.username_template, ghost_id)}:{self.domain}")
 
     def intent(self, ghost_id: str) -> IntentAPI:
-        return self.appservice.intent.user(self.mxid(ghost_id))
+        """The ghost's intent, made once (mautrix builds a new object on every call)."""
+        if ghost_id not in self._intents:
+            self._intents[ghost_id] = self.appservice.intent.user(self.mxid(ghost_id))
+        return self._intents[ghost_id]
 
     def ghost_id_of(self, mxid: str) -> str | None:
         """The ghost id behind a ghost's MXID, or None for anyone else."""
@@ -113,6 +123,8 @@ class Puppets:
         """
         ghost_id = ghost_id or user_ghost_id(user.id)
         intent = self.intent(ghost_id)
+        if self._ensured.get(ghost_id) == user:
+            return intent
         async with self._locks(intent.mxid):  # the same lock as join() and the restorer
             await intent.ensure_registered()  # the state store knows: no request after once
             stored = await self.tables.puppets.get(ghost_id)
@@ -145,6 +157,7 @@ class Puppets:
             self._profiles[intent.mxid] = (row.displayname, row.avatar_mxc)
             if profile_changed and stored is not None:
                 await self._note_propagation(intent.mxid, row)
+            self._ensured[ghost_id] = user
         return intent
 
     async def _avatar_mxc(
@@ -203,7 +216,7 @@ class Puppets:
         if self._settled.get((mxid, room)) == (user, member):
             return
         async with self._locks(mxid):
-            await intent.ensure_joined(room, bot=self.appservice.intent)
+            await self._enter(intent, room)
             global_profile = await self._global_profile(mxid)
             wanted = await self._room_profile(intent, user, member, global_profile)
             current = await intent.state_store.get_member(room, mxid)
@@ -218,6 +231,24 @@ class Puppets:
                 if current and current.displayname is not None and shown != wanted:
                     await self._set_room_profile(intent, room, wanted)
             self._settled[(mxid, room)] = (user, member)
+
+    async def _enter(self, intent: IntentAPI, room: RoomID) -> None:
+        """Join the room, invited first by the bot unless the room is public (or unknown).
+
+        mautrix's ensure_joined asks first and invites on refusal; a refused join costs the
+        homeserver about a third of a message, once per ghost and room.
+        """
+        store, bot = intent.state_store, self.appservice.intent
+        if await store.is_joined(room, intent.mxid):
+            return
+        rule = self.join_rule_of(room)
+        needs_invite = rule is not None and rule != "public"
+        if needs_invite and await store.get_membership(room, intent.mxid) != Membership.INVITE:
+            try:
+                await bot.invite_user(room, intent.mxid)
+            except MatrixError as error:  # already in, or banned: ensure_joined sorts it out
+                log.debug("Inviting %s to %s first failed: %s", intent.mxid, room, error)
+        await intent.ensure_joined(room, bot=bot)
 
     async def _room_profile(
         self,

@@ -44,12 +44,14 @@ async def start_appservice(config_path: Path, port: int, seen: list[str]) -> tup
     return config, database, appservice
 
 
-async def put_transaction(port: int, txn_id: str, token: str | None) -> aiohttp.ClientResponse:
+async def put_transaction(
+    port: int, txn_id: str, token: str | None, events: list[dict] | None = None
+) -> aiohttp.ClientResponse:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     async with aiohttp.ClientSession() as session:
         response = await session.put(
             f"http://127.0.0.1:{port}/_matrix/app/v1/transactions/{txn_id}",
-            json={"events": [MESSAGE]},
+            json={"events": [MESSAGE] if events is None else events},
             headers=headers,
         )
         await response.read()
@@ -95,6 +97,51 @@ async def test_a_retried_transaction_is_handled_once_even_after_a_restart(
         assert seen == ["$event1"]
         assert (await put_transaction(port, "txn-b", token)).status == 200
         assert seen == ["$event1", "$event1"]
+    finally:
+        await appservice.stop()
+        await database.close()
+
+
+async def test_the_bridges_own_echoes_are_dropped_unparsed_but_its_state_is_kept(
+    ready_config: Path, port: int
+) -> None:
+    """An import's messages all come back from the homeserver: they cost nothing."""
+    seen: list[str] = []
+    config, database, appservice = await start_appservice(ready_config, port, seen)
+    appservice.is_ghost = lambda mxid: mxid.startswith("@discord_")
+    raw: list[str] = []
+    appservice.raw_event_listeners.append(lambda event: raw.append(event["event_id"]))
+    token = config["appservice.hs_token"]
+    ghost = "@discord_123:example.org"
+    ghost_message = {**MESSAGE, "sender": ghost, "event_id": "$ghost"}
+    bot_reaction = {
+        **MESSAGE,
+        "type": "m.reaction",
+        "sender": appservice.bot_mxid,
+        "event_id": "$bot",
+        "content": {"m.relates_to": {"rel_type": "m.annotation", "event_id": "$x", "key": "👍"}},
+    }
+    ghost_join = {
+        "type": "m.room.member",
+        "room_id": MESSAGE["room_id"],
+        "sender": ghost,
+        "state_key": ghost,
+        "event_id": "$join",
+        "origin_server_ts": 1700000000000,
+        "content": {"membership": "join", "displayname": "Alice (Discord)"},
+    }
+    try:
+        response = await put_transaction(port, "own", token, [ghost_message, bot_reaction])
+        assert response.status == 200
+        assert seen == [] and raw == []
+        assert await database.tables.handled_transactions.get("own") is None
+
+        response = await put_transaction(port, "mixed", token, [ghost_message, ghost_join, MESSAGE])
+        assert response.status == 200
+        assert seen == ["$join", "$event1"] and raw == ["$join", "$event1"]
+        assert await database.tables.handled_transactions.get("mixed") is not None
+        member = await appservice.state_store.get_member(MESSAGE["room_id"], ghost)
+        assert member is not None and member.displayname == "Alice (Discord)"
     finally:
         await appservice.stop()
         await database.close()

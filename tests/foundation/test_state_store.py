@@ -165,3 +165,15 @@ async def test_a_room_without_power_levels_is_not_cached_as_having_them(
     assert await store.has_power_levels_cached(ROOM)
     levels = await store.get_power_levels(ROOM)
     assert levels is not None and levels.users[GHOST] == 100
+
+
+async def test_a_permission_check_follows_new_power_levels(database: OpenDatabase) -> None:
+    store = CachedStateStore(database.pool)
+    await store.set_power_levels(ROOM, {"users": {GHOST: 0}, "events_default": 0})
+    assert await store.has_power_level(ROOM, GHOST, EventType.ROOM_MESSAGE)
+    await store.set_power_levels(ROOM, {"users": {GHOST: 0}, "events_default": 50})
+    assert not await store.has_power_level(ROOM, GHOST, EventType.ROOM_MESSAGE)
+    assert (
+        await store.has_power_level(RoomID("!unknown:example.org"), GHOST, EventType.ROOM_MESSAGE)
+        is None
+    )
