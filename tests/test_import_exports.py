@@ -74,6 +74,16 @@ async def test_exports_of_a_guild_the_bot_cannot_see(
     assert images, "the image exported with --media is uploaded from disk"
     local = next((exports / "media").rglob("pixel-*.png"))
     assert await matrix_user.api.download_media(images[0]["content"]["url"]) == local.read_bytes()
+    # The custom emoji, inline and as a reaction, come from the export's files (the CDN
+    # here has no such emoji: fetched from there, they would have become text).
+    emoji_bytes = next((exports / "media").rglob("3100000000000000002-*.png")).read_bytes()
+    pixel = next(e for e in media if e["content"]["body"].startswith("A pixel"))
+    inline = pixel["content"]["formatted_body"].split('src="', 1)[1].split('"', 1)[0]
+    assert await matrix_user.api.download_media(inline) == emoji_bytes
+    [reaction] = await bot_view.timeline(rooms[MEDIA], types=["m.reaction"])
+    assert await matrix_user.api.download_media(reaction["content"]["m.relates_to"]["key"]) == (
+        emoji_bytes
+    )
     # A path that leaves the export's folder is never read.
     assert all(
         "hostname" not in e["content"].get("body", "") or "url" not in e["content"] for e in media

@@ -181,9 +181,10 @@ def import_item(
         role_mention_ids=tuple(dict.fromkeys(int(i) for i in _ROLE_MENTION.findall(content))),
         pinned=flag(raw, "isPinned", where),
     )
-    message_reactions = reactions(raw, where, media, files)
-    inline_emoji_files(raw, where, media, files)
-    return ImportItem(message=message, reactions=message_reactions, local_files=files)
+    emoji_files: dict[int, Path] = {}
+    message_reactions = reactions(raw, where, media, emoji_files)
+    inline_emoji_files(raw, where, media, emoji_files)
+    return ImportItem(message, message_reactions, local_files=files, emoji_files=emoji_files)
 
 
 def pinned_ids(items: Iterable[ImportItem]) -> tuple[int, ...]:

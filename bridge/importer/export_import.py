@@ -20,6 +20,7 @@ from pathlib import Path
 from ..actions.d2m.routing import Destination
 from ..app import Bridge
 from ..config import Config
+from ..convert.message_model import MessageType
 from ..convert.model import ChannelType
 from .engine import ChannelReport, ImportRefused, import_stream, set_pins
 from .export_guild import FORUM_TYPES, export_guild_snapshot, is_thread
@@ -50,10 +51,27 @@ def with_local_files(item: ImportItem) -> ImportItem:
     )
 
 
-async def _stream(exports: Iterable[ExportedChannel]) -> AsyncIterator[ImportItem]:
-    """The items of a channel and its threads, merged by message id (so by time)."""
+def with_thread_name(item: ImportItem, thread_names: dict[int, str]) -> ImportItem:
+    """A "started a thread" notice gets the thread's name back from the thread's own export
+    (DCE writes a made-up sentence in its place; its reference names the thread)."""
+    message = item.message
+    reference = message.reference
+    if message.type != MessageType.THREAD_CREATED or message.content or reference is None:
+        return item
+    name = thread_names.get(reference.channel_id or 0)
+    if name is None:
+        return item
+    return dataclasses.replace(item, message=dataclasses.replace(message, content=name))
+
+
+async def _stream(
+    exports: Iterable[ExportedChannel], emoji_images: dict[int, str], thread_names: dict[int, str]
+) -> AsyncIterator[ImportItem]:
+    """The items of a channel and its threads, merged by message id (so by time); the
+    custom emoji images they hold on disk are noted for the relay before each is sent."""
     for item in heapq.merge(*(e.items for e in exports), key=lambda i: i.message.id):
-        yield with_local_files(item)
+        emoji_images.update((emoji_id, str(path)) for emoji_id, path in item.emoji_files.items())
+        yield with_thread_name(with_local_files(item), thread_names)
 
 
 async def run_export_import(config: Config, paths: list[Path]) -> int:
@@ -143,7 +161,7 @@ async def _import_channel(
                 await import_stream(
                     relay,
                     post.channel.id,
-                    _stream([post]),
+                    _stream([post], relay.emoji_images, {}),
                     targets,
                     progress,
                     reports[info.id],
@@ -163,6 +181,14 @@ async def _import_channel(
                 thread.channel.id, row.room_id, info.guild_id, thread_id=thread.channel.id
             )
     streams = [export, *thread_exports] if info.type in THREAD_PARENT_TYPES else [export]
-    await import_stream(relay, info.id, _stream(streams), targets, progress, reports[info.id])
+    thread_names = {thread.channel.id: thread.channel.name for thread in thread_exports}
+    await import_stream(
+        relay,
+        info.id,
+        _stream(streams, relay.emoji_images, thread_names),
+        targets,
+        progress,
+        reports[info.id],
+    )
     await set_pins(relay, row.room_id, list(export.pinned_ids))
     progress.finish(info.id)

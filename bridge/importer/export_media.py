@@ -81,23 +81,21 @@ def stickers(
 
 
 def _custom_emoji_file(
-    raw: Mapping[str, Any], where: str, media: MediaFiles, files: dict[int, Path]
-) -> tuple[int | None, str | None]:
-    """(custom emoji id, its image as URL or local path); a unicode emoji has no id, and
-    its Twemoji picture is of no use to Matrix."""
+    raw: Mapping[str, Any], where: str, media: MediaFiles, emoji_files: dict[int, Path]
+) -> int | None:
+    """The custom emoji's id, its image noted when the export holds it on disk; a unicode
+    emoji has no id, and its Twemoji picture is of no use to Matrix."""
     emoji_id = opt_snowflake(raw, "id", where)
     if emoji_id is None:
-        return None, None
-    image = opt_text(raw, "imageUrl", where)
-    path = media.local(image)
+        return None
+    path = media.local(opt_text(raw, "imageUrl", where))
     if path is not None:
-        files[emoji_id] = path
-        return emoji_id, str(path)
-    return emoji_id, image if image and not media.is_local(image) else None
+        emoji_files[emoji_id] = path
+    return emoji_id
 
 
 def reactions(
-    parent: Mapping[str, Any], where: str, media: MediaFiles, files: dict[int, Path]
+    parent: Mapping[str, Any], where: str, media: MediaFiles, emoji_files: dict[int, Path]
 ) -> tuple[ImportedReaction, ...]:
     """Reactions with whoever DCE listed (``users`` may be missing or shorter than
     ``count``: only those can be imported)."""
@@ -105,7 +103,7 @@ def reactions(
     for i, raw in enumerate(objects(parent, "reactions", where)):
         here = f"{where}.reactions[{i}]"
         emoji = obj(raw.get("emoji"), f"{here}.emoji")
-        emoji_id, image = _custom_emoji_file(emoji, f"{here}.emoji", media, files)
+        emoji_id = _custom_emoji_file(emoji, f"{here}.emoji", media, emoji_files)
         users: dict[int, UserSnapshot] = {}
         for j, user in enumerate(objects(raw, "users", here)):
             snapshot = user_snapshot(user, f"{here}.users[{j}]", media)
@@ -115,7 +113,6 @@ def reactions(
                 emoji=text(emoji, "name", f"{here}.emoji"),
                 emoji_id=emoji_id,
                 animated=flag(emoji, "isAnimated", f"{here}.emoji"),
-                image_url=image,
                 users=tuple(users.values()),
             )
         )
@@ -123,7 +120,7 @@ def reactions(
 
 
 def inline_emoji_files(
-    parent: Mapping[str, Any], where: str, media: MediaFiles, files: dict[int, Path]
+    parent: Mapping[str, Any], where: str, media: MediaFiles, emoji_files: dict[int, Path]
 ) -> None:
     for i, raw in enumerate(objects(parent, "inlineEmojis", where)):
-        _custom_emoji_file(raw, f"{where}.inlineEmojis[{i}]", media, files)
+        _custom_emoji_file(raw, f"{where}.inlineEmojis[{i}]", media, emoji_files)

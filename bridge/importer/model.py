@@ -17,7 +17,6 @@ class ImportedReaction:
     emoji: str  # a unicode emoji, or a custom emoji's name
     emoji_id: int | None = None
     animated: bool = False
-    image_url: str | None = None  # a custom emoji's image (URL or local file path)
     users: tuple[UserSnapshot, ...] = ()
 
 
@@ -27,9 +26,11 @@ class ImportItem:
 
     message: MessageSnapshot
     reactions: tuple[ImportedReaction, ...] = ()
-    # Attachment, sticker or custom emoji id → a local file (exports made with --media);
-    # else the URL. Emoji files come from reactions and from emoji inline in the content.
+    # Attachment or sticker id → a local file (exports made with --media).
     local_files: Mapping[int, Path] = field(default_factory=dict)
+    # Custom emoji id → its image on disk (--media), from reactions and from emoji inline
+    # in the content: uploaded instead of fetching the emoji from Discord's CDN.
+    emoji_files: Mapping[int, Path] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from bridge.convert.message_model import (
     ReferenceSnapshot,
 )
 from bridge.convert.model import ChannelType
+from bridge.importer.export_import import with_thread_name
 from bridge.importer.export_reader import read_export
 from bridge.importer.model import ExportedChannel
 from tests.importer.export_helpers import (
@@ -114,3 +115,18 @@ def test_converters_take_the_snapshots(general: ExportedChannel) -> None:
     [preview_skipped] = parts[1200000000000000009]
     assert preview_skipped.content["body"] == "see https://example.org/article"
     assert all(parts.values())
+
+
+def test_a_started_thread_notice_gets_the_threads_name_from_its_export(
+    general: ExportedChannel,
+) -> None:
+    """DCE writes "Started a thread." instead of the name; the thread's export has it."""
+    thread = read_export(THREAD)
+    names = {thread.channel.id: thread.channel.name}
+    [started] = [i for i in general.items if i.message.id == 1200000000000000011]
+    ctx = MessageContext(domain="example.org")
+    [part] = convert_message(with_thread_name(started, names).message, ctx)
+    assert part.content["body"] == "Alice A. started a thread: Planning"
+    # Without the thread's export, the notice stays nameless.
+    [part] = convert_message(with_thread_name(started, {}).message, ctx)
+    assert part.content["body"] == "Alice A. started a thread."

@@ -297,7 +297,6 @@ def test_reactions_with_users(general: ExportedChannel) -> None:
         emoji="party",
         emoji_id=3100000000000000002,
         animated=True,
-        image_url="https://cdn.discordapp.com/emojis/3100000000000000002.gif",
         users=(UserSnapshot(id=BOB_ID, username="bob"),),
     )
 

@@ -38,8 +38,8 @@ def test_media_custom_emoji_avatar_and_icon(media: ExportedChannel) -> None:
     emoji_file = (MEDIA_FILES / "3100000000000000002-4c5d6.png").resolve()
     [reaction] = pixel.reactions
     assert reaction.emoji_id == 3100000000000000002
-    assert reaction.image_url == str(emoji_file)
-    assert pixel.local_files[3100000000000000002] == emoji_file
+    assert pixel.emoji_files[3100000000000000002] == emoji_file
+    assert 3100000000000000002 not in pixel.local_files
     author = pixel.message.author
     assert author.avatar_hash == ALICE_AVATAR
     avatar_file = MEDIA_FILES / f"{ALICE_AVATAR}-9f8e7.png"
@@ -71,7 +71,7 @@ def test_inline_emoji_files(tmp_path: Path) -> None:
         "imageUrl": "x.json_Files/wave-00000.png",
     }
     found = one_message(tmp_path, inlineEmojis=[emoji])
-    assert found.local_files == {31: (tmp_path / "x.json_Files" / "wave-00000.png").resolve()}
+    assert found.emoji_files == {31: (tmp_path / "x.json_Files" / "wave-00000.png").resolve()}
 
 
 def _media_copy(tmp_path: Path, url: str) -> ExportedChannel:

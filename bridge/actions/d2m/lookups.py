@@ -121,9 +121,12 @@ async def _upload_emoji(services: RelayServices, texts: list[str]) -> dict[int, 
 async def upload_custom_emoji(
     services: RelayServices, emoji_id: int, name: str, animated: bool
 ) -> UploadedMedia | None:
-    """A custom emoji's image from Discord's CDN, uploaded once; None (logged) if it failed."""
+    """A custom emoji's image (from Discord's CDN, or an export's copy), uploaded once;
+    None (logged) if it failed."""
     ext = "gif" if animated else "png"
-    url = f"{services.options.cdn_url}/emojis/{emoji_id}.{ext}"
+    url = (
+        services.emoji_images.get(emoji_id) or f"{services.options.cdn_url}/emojis/{emoji_id}.{ext}"
+    )
     return await _upload(services, url, f"{name}.{ext}")
 
 

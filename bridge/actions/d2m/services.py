@@ -42,3 +42,6 @@ class RelayServices:
     queues: ChannelQueues = field(default_factory=ChannelQueues)
     # Work on one room never interleaves (a channel and its threads share a room).
     room_locks: KeyedLocks = field(default_factory=KeyedLocks)
+    # Custom emoji id → a local copy of its image (an export's --media files), uploaded
+    # instead of fetching the emoji from Discord's CDN.
+    emoji_images: dict[int, str] = field(default_factory=dict)
