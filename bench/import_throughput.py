@@ -1,9 +1,12 @@
 """History import throughput against what the homeserver accepts (not a test: prints figures).
 
 Usage: .venv/bin/python bench/import_throughput.py [--channels 4] [--messages 100] [--rounds 5]
+       [--files-every N]
 
 Starts a throwaway Synapse and the Discord emulator, seeds ``channels × messages`` past
-messages by five authors, imports them with the real importer (one room per channel, channels
+messages by five authors (with ``--files-every N``, every Nth carries a 64 KB file that the
+import downloads and uploads; the replay only refers to the uploaded copy, so that figure is a
+lower bound), imports them with the real importer (one room per channel, channels
 in parallel), then replays the very events the import sent into fresh copies of its rooms
 straight through the appservice API (``replay.py``: same senders, contents, ``ts``, invites
 and joins, one sender per room). It also samples how busy Synapse and this process (the
@@ -34,6 +37,7 @@ from bridge.config import load_config, write_example
 from bridge.importer.command import ImportRequest, ImportRun
 from bridge.registration import generate_registration
 from bridge.sandbox.discord.server import DiscordEmulator
+from bridge.sandbox.discord.store import Attachment, Store
 from bridge.sandbox.homeserver import LocalSynapse
 
 SERVER = "sandbox.local"
@@ -136,9 +140,14 @@ class RoundResult:
         return self.import_rate / self.replay_rate
 
 
-def seed_guild(
-    sandbox: Sandbox, number: int, channels: int, messages: int
-) -> tuple[int, list[int]]:
+@dataclass
+class Workload:
+    channels: int
+    messages: int  # per channel
+    files_every: int = 0  # 0: text only
+
+
+def seed_guild(sandbox: Sandbox, number: int, work: Workload) -> tuple[int, list[int]]:
     """A new guild with new authors (a fresh start for the bridge's caches and ghosts)."""
     store = sandbox.emulator.store
     owner = store.create_user(f"owner{number}")
@@ -149,7 +158,7 @@ def seed_guild(
         store.add_member(guild.id, author, join_message=False)
     base = datetime(2024, 1, 1, tzinfo=UTC)
     channel_ids = []
-    for index in range(channels):
+    for index in range(work.channels):
         channel = store.create_channel(guild.id, f"channel-{index}")
         channel_ids.append(channel.id)
         store.seed_history(
@@ -159,16 +168,29 @@ def seed_guild(
                     "author_id": authors[n % len(authors)],
                     "timestamp": base + timedelta(seconds=n),
                     "content": f"message {n} in **channel {index}**",
+                    "attachments": attachment(store, n)
+                    if work.files_every and n % work.files_every == 0
+                    else [],
                 }
-                for n in range(messages)
+                for n in range(work.messages)
             ],
         )
     return guild.id, channel_ids
 
 
-async def one_round(sandbox: Sandbox, number: int, channels: int, messages: int) -> RoundResult:
+def attachment(store: Store, n: int) -> list[Attachment]:
+    """A distinct 64 KB file (the media cache would upload equal ones only once)."""
+    data = os.urandom(64 * 1024)
+    return [
+        Attachment(
+            store.ids.next(datetime.now(UTC)), f"file{n}.bin", data, "application/octet-stream"
+        )
+    ]
+
+
+async def one_round(sandbox: Sandbox, number: int, work: Workload) -> RoundResult:
     """Import a new guild with a fresh bridge database, then replay what it sent."""
-    guild_id, channel_ids = seed_guild(sandbox, number, channels, messages)
+    guild_id, channel_ids = seed_guild(sandbox, number, work)
     synapse, emulator = sandbox.synapse, sandbox.emulator
     environ = {
         "DISCORD_BRIDGE__HOMESERVER__ADDRESS": synapse.url,
@@ -177,7 +199,7 @@ async def one_round(sandbox: Sandbox, number: int, channels: int, messages: int)
         "DISCORD_BRIDGE__DISCORD__GATEWAY_URL": emulator.gateway_url,
         "DISCORD_BRIDGE__DISCORD__CDN_URL": emulator.cdn_url,
         "DISCORD_BRIDGE__DISCORD__BOT_TOKEN": sandbox.bot_token,
-        "DISCORD_BRIDGE__BRIDGE__LIMITS__IMPORT_CONCURRENCY": str(channels),
+        "DISCORD_BRIDGE__BRIDGE__LIMITS__IMPORT_CONCURRENCY": str(work.channels),
     }
     config = load_config(sandbox.config_path, require=("tokens", "discord"), environ=environ)
     holder: list[ImportRun] = []
@@ -213,7 +235,7 @@ async def one_round(sandbox: Sandbox, number: int, channels: int, messages: int)
             )
         finally:
             await sink.cleanup()
-        replay_busy = cpu.busy(timing.started_at, max(timing.done_at))
+        replay_busy = cpu.busy(timing.started_at, timing.finished_at)
     return RoundResult(
         progress.sending_rate(),
         import_seconds,
@@ -224,7 +246,7 @@ async def one_round(sandbox: Sandbox, number: int, channels: int, messages: int)
     )
 
 
-async def main(channels: int, messages: int, rounds: int) -> None:
+async def main(work: Workload, rounds: int) -> None:
     logging.basicConfig(level=logging.WARNING)
     folder = Path(tempfile.mkdtemp(prefix="bridge-bench-"))
     port = free_port()
@@ -238,10 +260,10 @@ async def main(channels: int, messages: int, rounds: int) -> None:
         bot, _, token = emulator.store.create_bot("Bench Bridge")
         sandbox = Sandbox(folder, port, config_path, registration, emulator, synapse, token, bot.id)
         for number in range(1, rounds + 1):
-            result = await one_round(sandbox, number, channels, messages)
+            result = await one_round(sandbox, number, work)
             results.append(result)
             print(
-                f"round {number}: import {channels * messages} messages at "
+                f"round {number}: import {work.channels * work.messages} messages at "
                 f"{result.import_rate:.1f}/s while sending ({result.import_seconds:.1f} s in all, "
                 f"start-up and room creation included); replay of the same "
                 f"{result.replay_events} events without the bridge at {result.replay_rate:.1f} "
@@ -255,7 +277,7 @@ async def main(channels: int, messages: int, rounds: int) -> None:
     await emulator.stop()
     ratios = sorted(r.ratio for r in results)
     print(
-        f"ratios per round: {', '.join(f'{r:.2f}' for r in ratios)} ({channels} rooms in parallel)"
+        f"ratios per round: {', '.join(f'{r:.2f}' for r in ratios)} ({work.channels} rooms in parallel)"
     )
     print(f"headline: import/replay = {statistics.median(ratios):.2f} (median of {rounds} rounds)")
 
@@ -265,5 +287,7 @@ if __name__ == "__main__":
     parser.add_argument("--channels", type=int, default=4)
     parser.add_argument("--messages", type=int, default=100)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--files-every", type=int, default=0)
     arguments = parser.parse_args()
-    asyncio.run(main(arguments.channels, arguments.messages, arguments.rounds))
+    work = Workload(arguments.channels, arguments.messages, arguments.files_every)
+    asyncio.run(main(work, arguments.rounds))

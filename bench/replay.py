@@ -37,7 +37,8 @@ class ReplayTiming:
     """When sending began, and when each message event's send returned, across all rooms."""
 
     started_at: float = 0.0
-    done_at: list[float] = field(default_factory=list)
+    # One entry per Discord message: its parts share the room, sender and timestamp.
+    done_at: dict[tuple[str, str, int], float] = field(default_factory=dict)
     events: int = 0
 
     def messages_per_second(self) -> float:
@@ -45,7 +46,11 @@ class ReplayTiming:
         message."""
         if not self.done_at:
             return 0.0
-        return len(self.done_at) / (max(self.done_at) - self.started_at)
+        return len(self.done_at) / (self.finished_at - self.started_at)
+
+    @property
+    def finished_at(self) -> float:
+        return max(self.done_at.values())
 
 
 def first_ghost_event(timeline: list[JSONDict], bot_mxid: str) -> int:
@@ -125,7 +130,8 @@ class Replayer:
                     query_params=ts,
                 )
                 if kind in MESSAGE_TYPES:
-                    timing.done_at.append(time.monotonic())
+                    message = (room_id, sender, event["origin_server_ts"])
+                    timing.done_at[message] = time.monotonic()
             timing.events += 1
 
 
