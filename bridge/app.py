@@ -36,6 +36,7 @@ from .permissions import Level, permission_level
 from .portal.guild_sync import GuildBridge, GuildNotFound
 from .puppet.puppets import Puppets
 from .web.avatars import AvatarProxy, avatar_secret
+from .web.files import FileLinks, file_secret
 
 log = logging.getLogger("bridge")
 
@@ -60,6 +61,7 @@ class Bridge:
         self.relay: RelayServices | None = None
         self.m2d: M2DServices | None = None
         self.avatars: AvatarProxy | None = None
+        self.file_links: FileLinks | None = None
 
     async def start(self) -> None:
         config = self.config
@@ -79,6 +81,11 @@ class Bridge:
             config["bridge.limits.max_file_size"],
         )
         self.avatars.add_routes(appservice.app)
+        if config["bridge.messages.link_large_files"]:
+            self.file_links = FileLinks(
+                config["bridge.public_address"], file_secret(config), lambda: appservice.intent
+            )
+            self.file_links.add_routes(appservice.app)
         # Listen before anything can make the homeserver push to us (FIELD-NOTES).
         await self.appservice.start(config["appservice.hostname"], config["appservice.port"])
         log.info(
@@ -167,6 +174,7 @@ class Bridge:
             puppets=self.puppets,
             webhooks=webhooks,
             avatars=self.avatars,
+            file_links=self.file_links,
             discord=self.discord,
             options=M2DOptions(
                 permissions=config["bridge.permissions"],

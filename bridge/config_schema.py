@@ -202,6 +202,7 @@ RULES: tuple[Rule, ...] = (
     Rule("bridge.messages.captions", "true or false", lambda v: isinstance(v, bool)),
     Rule("bridge.messages.system_messages", "true or false", lambda v: isinstance(v, bool)),
     Rule("bridge.messages.relay_notices", "true or false", lambda v: isinstance(v, bool)),
+    Rule("bridge.messages.link_large_files", "true or false", lambda v: isinstance(v, bool)),
     Rule(
         "bridge.permissions",
         'a map of "*", a server name or a user ID to one of relay, user, admin',

@@ -3,6 +3,7 @@ files over the limit, and history that is not relayed."""
 
 from __future__ import annotations
 
+import re
 from types import SimpleNamespace
 
 import aiohttp
@@ -79,6 +80,18 @@ async def test_avatars_and_limits_with_a_public_address(
             lambda: newest(store, channel, lambda m: "big.zip" in m.content), "the file's line"
         )
         assert too_big.attachments == []
+        # The line links to the file, served by the bridge as a download.
+        [link] = re.findall(r"\((http[^)\s]+)\)", too_big.content)
+        assert link == bridge.file_links.url_for(str(mxc), "big.zip")
+        async with aiohttp.ClientSession() as session:
+            async with session.get(link) as response:
+                assert response.status == 200
+                assert response.headers["Content-Disposition"].startswith("attachment;")
+                assert response.content_type == "application/octet-stream"
+                assert await response.read() == big
+            # Another name for the same file is not signed.
+            async with session.get(link.rsplit("/", 1)[0] + "/other.zip") as response:
+                assert response.status == 404
     finally:
         await bridge.stop()
 

@@ -62,6 +62,21 @@ def split_mxc(mxc: str) -> tuple[str, str] | None:
     return (match[1], match[2]) if match else None
 
 
+async def download_request(bot: IntentAPI, mxc: str) -> tuple[Any, dict[str, str], dict[str, str]]:
+    """URL, query and headers that download a file as the bridge bot, as mautrix's
+    ``download_media`` would, but for the caller to stream (authenticated media when the
+    homeserver has it)."""
+    authenticated = bool((await bot.versions()).supports(SpecVersions.V111))
+    url = bot.api.get_download_url(ContentURI(mxc), authenticated=authenticated)
+    params = {"allow_redirect": "true"}
+    headers = {}
+    if authenticated:
+        headers["Authorization"] = f"Bearer {bot.api.token}"
+        if bot.api.as_user_id:
+            params["user_id"] = bot.api.as_user_id
+    return url, params, headers
+
+
 def sign(secret: bytes, mxc: str) -> str:
     return hmac.new(secret, mxc.encode(), hashlib.sha256).hexdigest()[:SIGNATURE_LENGTH]
 
@@ -147,14 +162,7 @@ class AvatarProxy:
         the size limit and keeping the content type."""
         bot = self.bot
         try:
-            authenticated = bool((await bot.versions()).supports(SpecVersions.V111))
-            url = bot.api.get_download_url(ContentURI(mxc), authenticated=authenticated)
-            params = {"allow_redirect": "true"}
-            headers = {}
-            if authenticated:
-                headers["Authorization"] = f"Bearer {bot.api.token}"
-                if bot.api.as_user_id:
-                    params["user_id"] = bot.api.as_user_id
+            url, params, headers = await download_request(bot, mxc)
             async with bot.api.session.get(
                 url, params=params, headers=headers, timeout=_TIMEOUT
             ) as response:

@@ -118,7 +118,8 @@ async def _send_media(
     prefix: str,
     sent: list[discord.WebhookMessage],
 ) -> None:
-    """The file itself, uploaded to Discord; a file over the limit becomes a line of text."""
+    """The file itself, uploaded to Discord; a file over the limit becomes a line of text,
+    linking to the file through the bridge when it has a public address."""
     filename = str(raw.get("filename") or raw.get("body") or "file")
     has_caption = bool(raw.get("filename")) and raw.get("body") != raw.get("filename")
     size = (raw.get("info") or {}).get("size") or 0
@@ -128,7 +129,8 @@ async def _send_media(
         raise DeliveryRefused("the file is encrypted or has no URL")
     data = None if size > limit else await services.bot.download_media(ContentURI(url))
     if data is None or len(data) > limit:  # over the guild's or the config's limit
-        fallback = DiscordText(media_fallback(filename, None))
+        link = services.file_links.url_for(url, filename) if services.file_links else None
+        fallback = DiscordText(media_fallback(filename, link))
         await _send_text(services, portal, fallback, who, thread_id, prefix, sent)
         return
     spoiler = media_is_spoiler(raw)

@@ -11,6 +11,7 @@ from mautrix.appservice import IntentAPI
 from ...db.tables import BridgeTables
 from ...puppet.puppets import Puppets
 from ...web.avatars import AvatarProxy
+from ...web.files import FileLinks
 from ..ordering import ChannelQueues
 from .webhooks import Webhooks
 
@@ -33,5 +34,7 @@ class M2DServices:
     avatars: AvatarProxy
     discord: discord.Client
     options: M2DOptions
+    # Links to files too large for Discord (None: such files are only named).
+    file_links: FileLinks | None = None
     # Events of one room are relayed in the order the homeserver sent them.
     queues: ChannelQueues = field(default_factory=ChannelQueues)
