@@ -13,7 +13,8 @@ import hmac
 import logging
 import re
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 
 import aiohttp
@@ -62,10 +63,13 @@ def split_mxc(mxc: str) -> tuple[str, str] | None:
     return (match[1], match[2]) if match else None
 
 
-async def download_request(bot: IntentAPI, mxc: str) -> tuple[Any, dict[str, str], dict[str, str]]:
-    """URL, query and headers that download a file as the bridge bot, as mautrix's
-    ``download_media`` would, but for the caller to stream (authenticated media when the
-    homeserver has it)."""
+@asynccontextmanager
+async def homeserver_download(
+    bot: IntentAPI, mxc: str, timeout: aiohttp.ClientTimeout
+) -> AsyncIterator[aiohttp.ClientResponse]:
+    """The homeserver's answer for a file, fetched as the bridge bot the way mautrix's
+    ``download_media`` does (authenticated media when the homeserver has it), for the caller
+    to check and stream."""
     authenticated = bool((await bot.versions()).supports(SpecVersions.V111))
     url = bot.api.get_download_url(ContentURI(mxc), authenticated=authenticated)
     params = {"allow_redirect": "true"}
@@ -74,7 +78,10 @@ async def download_request(bot: IntentAPI, mxc: str) -> tuple[Any, dict[str, str
         headers["Authorization"] = f"Bearer {bot.api.token}"
         if bot.api.as_user_id:
             params["user_id"] = bot.api.as_user_id
-    return url, params, headers
+    async with bot.api.session.get(
+        url, params=params, headers=headers, timeout=timeout
+    ) as response:
+        yield response
 
 
 def sign(secret: bytes, mxc: str) -> str:
@@ -160,12 +167,8 @@ class AvatarProxy:
     async def _download(self, mxc: str) -> tuple[bytes, str]:
         """Fetch with the bot's token, as mautrix's ``download_media`` does, but streaming within
         the size limit and keeping the content type."""
-        bot = self.bot
         try:
-            url, params, headers = await download_request(bot, mxc)
-            async with bot.api.session.get(
-                url, params=params, headers=headers, timeout=_TIMEOUT
-            ) as response:
+            async with homeserver_download(self.bot, mxc, _TIMEOUT) as response:
                 if response.status == 404:
                     raise AvatarFetchError(404, "The homeserver has no such file")
                 if response.status != 200:

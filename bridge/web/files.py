@@ -19,7 +19,7 @@ import aiohttp
 from aiohttp import web
 from mautrix.appservice import IntentAPI
 
-from .avatars import SIGNATURE_LENGTH, BotSource, download_request, split_mxc
+from .avatars import SIGNATURE_LENGTH, BotSource, homeserver_download, split_mxc
 
 log = logging.getLogger("bridge.web.files")
 
@@ -77,10 +77,7 @@ class FileLinks:
         bot = self._bot if isinstance(self._bot, IntentAPI) else self._bot()
         response: web.StreamResponse | None = None
         try:
-            url, params, headers = await download_request(bot, mxc)
-            async with bot.api.session.get(
-                url, params=params, headers=headers, timeout=_TIMEOUT
-            ) as upstream:
+            async with homeserver_download(bot, mxc, _TIMEOUT) as upstream:
                 if upstream.status == 404:
                     return web.Response(status=404, text="The homeserver has no such file")
                 if upstream.status != 200:
