@@ -7,6 +7,7 @@ import io
 import discord
 import pytest
 
+from bridge.sandbox.discord import permissions as perms
 from bridge.sandbox.discord.server import DiscordEmulator
 from bridge.sandbox.discord.store import Attachment, Guild, User
 
@@ -184,6 +185,25 @@ async def test_pins_make_a_system_message(
     assert [p.id async for p in channel.pins(before=pins[0].pinned_at)] == [msg.id]
     await msg.unpin()
     await later.unpin()
+    assert [p async for p in channel.pins()] == []
+
+
+async def test_pinning_needs_pin_messages_not_manage_messages(
+    emulator: DiscordEmulator, client: discord.Client, guild: Guild
+) -> None:
+    """Discord split PIN_MESSAGES from MANAGE_MESSAGES (January 2026)."""
+    store = emulator.store
+    channel = await _general(client, guild)
+    msg = await channel.send("pin me")
+    bot_role = next(r for r in store.guilds[guild.id].roles.values() if r.managed)
+    base = perms.VIEW_CHANNEL | perms.SEND_MESSAGES | perms.READ_MESSAGE_HISTORY
+    store.update_role(guild.id, bot_role.id, permissions=base | perms.MANAGE_MESSAGES)
+    with pytest.raises(discord.Forbidden) as refused:
+        await msg.pin()
+    assert refused.value.code == 50013
+    store.update_role(guild.id, bot_role.id, permissions=base | perms.PIN_MESSAGES)
+    await msg.pin()
+    await msg.unpin()
     assert [p async for p in channel.pins()] == []
 
 

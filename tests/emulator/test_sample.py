@@ -33,7 +33,7 @@ def test_sample_community_contents() -> None:
     assert guild.name == "Sandbox Community" and guild.icon is not None
     roles = {r.name: r for r in guild.roles.values()}
     assert roles["Admin"].permissions == perms.ADMINISTRATOR
-    assert roles["Moderator"].permissions == perms.MANAGE_MESSAGES
+    assert roles["Moderator"].permissions == perms.MANAGE_MESSAGES | perms.PIN_MESSAGES
     humans = [store.users[u] for u in guild.members if not store.users[u].bot]
     assert len(humans) == 6 and all(u.avatar for u in humans)
     assert any(m.nick for m in guild.members.values())

@@ -34,8 +34,12 @@ CREATE_PUBLIC_THREADS = 1 << 35
 CREATE_PRIVATE_THREADS = 1 << 36
 SEND_MESSAGES_IN_THREADS = 1 << 38
 CREATE_GUILD_EXPRESSIONS = 1 << 43
+# Since January 2026 pinning needs this permission; MANAGE_MESSAGES no longer grants it
+# (Discord gave it to the roles that had MANAGE_MESSAGES when it split them).
+PIN_MESSAGES = 1 << 51
+BYPASS_SLOWMODE = 1 << 52
 
-ALL = (1 << 51) - 1
+ALL = (1 << 53) - 1
 
 #: What a new guild's @everyone gets, as on Discord.
 DEFAULT_EVERYONE = (

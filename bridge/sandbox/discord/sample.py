@@ -119,7 +119,7 @@ def build_sample_community(
 
     ids.roles = {
         "Admin": store.create_role(guild.id, "Admin", permissions=perms.ADMINISTRATOR, color=0xE74C3C, hoist=True).id,
-        "Moderator": store.create_role(guild.id, "Moderator", permissions=perms.MANAGE_MESSAGES, color=0x2ECC71, hoist=True).id,
+        "Moderator": store.create_role(guild.id, "Moderator", permissions=perms.MANAGE_MESSAGES | perms.PIN_MESSAGES, color=0x2ECC71, hoist=True).id,
         "Member": store.create_role(guild.id, "Member", color=0x3498DB, mentionable=True).id,
     }  # fmt: skip
     for offset, (username, _, nick, roles, _) in enumerate(PEOPLE):

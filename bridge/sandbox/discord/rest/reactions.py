@@ -134,12 +134,12 @@ async def list_pins_legacy(request: web.Request) -> web.Response:
 
 
 async def pin(request: web.Request) -> web.Response:
-    channel = channel_of(request, perms.MANAGE_MESSAGES)
+    channel = channel_of(request, perms.PIN_MESSAGES)
     store_of(request).pin(channel.id, message_of(request).id, bot_of(request).id)
     return no_content()
 
 
 async def unpin(request: web.Request) -> web.Response:
-    channel = channel_of(request, perms.MANAGE_MESSAGES)
+    channel = channel_of(request, perms.PIN_MESSAGES)
     store_of(request).unpin(channel.id, message_of(request).id)
     return no_content()
