@@ -10,6 +10,7 @@ import discord
 import pytest
 import pytest_asyncio
 
+from bridge.sandbox.discord import permissions as perms
 from bridge.sandbox.discord.cdn import solid_png
 from bridge.sandbox.discord.gateway_store import emit_thread_list_sync
 from bridge.sandbox.discord.server import DiscordEmulator
@@ -201,3 +202,31 @@ async def test_typing_webhooks_and_interactions(
     (interaction,) = await gw.next_event("interaction", lambda i: True)
     assert interaction.data["name"] == "ping" and interaction.user.id == owner.id
     assert [d["data"]["name"] for d in gw.dispatches("INTERACTION_CREATE")] == ["ping"]
+
+
+async def test_no_events_from_channels_the_bot_cannot_view(
+    emulator: DiscordEmulator, gw: RecordingClient, guild: Guild, owner: User
+) -> None:
+    """As on Discord: a channel hidden from the bot sends it no messages, reactions or
+    typing; once it may view the channel, they come."""
+    store = emulator.store
+    bot_role = next(r for r in store.guilds[guild.id].roles.values() if r.managed)
+    store.update_role(guild.id, bot_role.id, permissions=perms.DEFAULT_EVERYONE)
+    hidden = store.create_channel(
+        guild.id,
+        "staff",
+        permission_overwrites=[
+            {"id": str(bot_role.id), "type": 0, "allow": "0", "deny": str(perms.VIEW_CHANNEL)}
+        ],
+    )
+    secret = store.create_message(hidden.id, owner.id, "not for bots")
+    store.add_reaction(hidden.id, secret.id, owner.id, "👍")
+    store.trigger_typing(hidden.id, owner.id)
+    visible = store.create_message(general(guild), owner.id, "for everyone")
+    await gw.next_event("message", lambda m: m.id == visible.id)
+    for name in ("MESSAGE_CREATE", "MESSAGE_REACTION_ADD", "TYPING_START"):
+        assert all(d.get("channel_id") != str(hidden.id) for d in gw.dispatches(name)), name
+
+    store.update_channel(hidden.id, permission_overwrites=[])
+    shown = store.create_message(hidden.id, owner.id, "now visible")
+    await gw.next_event("message", lambda m: m.id == shown.id)

@@ -44,7 +44,8 @@ class GatewayEvent:
     ``guild_id`` limits delivery to sessions whose bot is in that guild (``None``: every
     session); ``intent`` is the intent a session needs to receive it (``None``: always sent);
     ``permissions``, if set, are permission bits of which the session's bot needs at least one in
-    ``guild_id`` (GUILD_BAN_ADD: BAN_MEMBERS or VIEW_AUDIT_LOG).
+    ``guild_id`` (GUILD_BAN_ADD: BAN_MEMBERS or VIEW_AUDIT_LOG); ``channel_id`` (messages,
+    reactions, typing, pins) limits delivery to bots that may view that channel, as Discord does.
     """
 
     name: str
@@ -52,6 +53,7 @@ class GatewayEvent:
     guild_id: int | None = None
     intent: Intents | None = None
     permissions: int | None = None
+    channel_id: int | None = None
 
 
 Listener = Callable[[GatewayEvent], None]
@@ -76,7 +78,8 @@ class EventBus:
         guild_id: int | None = None,
         intent: Intents | None = None,
         permissions: int | None = None,
+        channel_id: int | None = None,
     ) -> None:
-        event = GatewayEvent(name, data, guild_id, intent, permissions)
+        event = GatewayEvent(name, data, guild_id, intent, permissions, channel_id)
         for listener in list(self._listeners):
             listener(event)

@@ -83,6 +83,10 @@ def get_hub(app: web.Application) -> GatewayHub:
             hub.permissions_of = lambda bot_id, guild_id: perms.guild_permissions(
                 store, guild_id, bot_id
             )
+        if hub.channel_permissions_of is None:
+            hub.channel_permissions_of = lambda bot_id, channel_id: perms.channel_permissions(
+                store, channel_id, bot_id
+            )
     return hub
 
 

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from .errors import DiscordError
 from .events import EventBus, GatewayEvent, Intents
 from .gateway_protocol import (
     CLOSE_UNKNOWN_ERROR,
@@ -24,6 +25,7 @@ from .gateway_protocol import (
     Connection,
     encode_frame,
 )
+from .permissions import VIEW_CHANNEL
 
 # Dispatches whose message content is hidden from sessions without MESSAGE_CONTENT.
 CONTENT_EVENTS = frozenset({"MESSAGE_CREATE", "MESSAGE_UPDATE"})
@@ -115,7 +117,8 @@ class GatewaySession:
 
 #: Builds the GUILD_CREATE a session gets when its bot joins a guild.
 GuildCreateBuilder = Callable[[GatewaySession, int], dict[str, Any]]
-#: A bot's permissions in a guild: ``(bot_id, guild_id) -> bits``.
+#: A bot's permissions in a guild (``(bot_id, guild_id) -> bits``) or in a channel
+#: (``(bot_id, channel_id) -> bits``).
 PermissionsOf = Callable[[int, int], int]
 
 
@@ -145,6 +148,7 @@ class GatewayHub:
         # Set by the gateway: GUILD_CREATE data depends on the store and the session's intents.
         self.guild_create_builder: GuildCreateBuilder | None = None
         self.permissions_of: PermissionsOf | None = None  # set by the gateway, as above
+        self.channel_permissions_of: PermissionsOf | None = None  # likewise
         self._unsubscribe: Callable[[], None] | None = None
         self.identify_count = 0
         self.resume_count = 0
@@ -172,11 +176,19 @@ class GatewayHub:
                 session.deliver(event)
 
     def _permitted(self, session: GatewaySession, event: GatewayEvent) -> bool:
-        """False if the event needs a permission the session's bot lacks in its guild."""
+        """False if the event needs a permission the session's bot lacks in its guild, or
+        happened in a channel the bot may not view."""
+        if event.guild_id is not None and event.guild_id not in session.guild_ids:
+            return False
+        if event.channel_id is not None and self.channel_permissions_of is not None:
+            try:
+                viewing = self.channel_permissions_of(session.bot_id, event.channel_id)
+            except DiscordError:  # the channel is gone (deleted since): nothing to hide
+                viewing = VIEW_CHANNEL
+            if not viewing & VIEW_CHANNEL:
+                return False
         if event.permissions is None or event.guild_id is None or self.permissions_of is None:
             return True
-        if event.guild_id not in session.guild_ids:
-            return False
         return bool(self.permissions_of(session.bot_id, event.guild_id) & event.permissions)
 
     def _bot_membership_changed(self, session: GatewaySession, event: GatewayEvent) -> None:

@@ -78,9 +78,15 @@ class StoreBase:
     # ---- helpers -------------------------------------------------------------------------
 
     def emit(
-        self, name: str, data: dict[str, Any], guild_id: int | None, intent: Intents | None
+        self,
+        name: str,
+        data: dict[str, Any],
+        guild_id: int | None,
+        intent: Intents | None,
+        channel_id: int | None = None,
     ) -> None:
-        self.events.emit(name, data, guild_id=guild_id, intent=intent)
+        """``channel_id``: only bots that may view that channel get the event."""
+        self.events.emit(name, data, guild_id=guild_id, intent=intent, channel_id=channel_id)
 
     def put_blob(self, data: bytes, *, animated: bool = False) -> str:
         """Keep image bytes; returns the hash used in avatar/icon fields (``a_`` if animated)."""

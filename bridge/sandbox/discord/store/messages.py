@@ -111,7 +111,7 @@ class MessagesMixin(ReactionsMixin):
         self._insert(msg)
         if emit:
             data = payloads_messages.message_event(self, msg)
-            self.emit("MESSAGE_CREATE", data, channel.guild_id, Intents.GUILD_MESSAGES)
+            self.emit("MESSAGE_CREATE", data, channel.guild_id, Intents.GUILD_MESSAGES, channel.id)
         return msg
 
     def _resolve_mentions(self, msg: Message, allowed: dict[str, Any] | None) -> None:
@@ -203,7 +203,7 @@ class MessagesMixin(ReactionsMixin):
 
     def _emit_message_update(self, msg: Message) -> None:
         data = payloads_messages.message_event(self, msg)
-        self.emit("MESSAGE_UPDATE", data, msg.guild_id, Intents.GUILD_MESSAGES)
+        self.emit("MESSAGE_UPDATE", data, msg.guild_id, Intents.GUILD_MESSAGES, msg.channel_id)
 
     def delete_message(self, channel_id: int, message_id: int) -> None:
         """Delete a message; emits MESSAGE_DELETE."""
@@ -212,7 +212,7 @@ class MessagesMixin(ReactionsMixin):
         data = {"id": str(msg.id), "channel_id": str(msg.channel_id)}
         if msg.guild_id is not None:
             data["guild_id"] = str(msg.guild_id)
-        self.emit("MESSAGE_DELETE", data, msg.guild_id, Intents.GUILD_MESSAGES)
+        self.emit("MESSAGE_DELETE", data, msg.guild_id, Intents.GUILD_MESSAGES, msg.channel_id)
 
     def bulk_delete(self, channel_id: int, message_ids: list[int]) -> None:
         """Delete several messages at once; emits MESSAGE_DELETE_BULK."""
@@ -227,7 +227,7 @@ class MessagesMixin(ReactionsMixin):
             "channel_id": str(channel.id),
             "guild_id": str(channel.guild_id),
         }
-        self.emit("MESSAGE_DELETE_BULK", data, channel.guild_id, Intents.GUILD_MESSAGES)
+        self.emit("MESSAGE_DELETE_BULK", data, channel.guild_id, Intents.GUILD_MESSAGES, channel.id)
 
     def _remove(self, msg: Message) -> None:
         del self.messages[msg.id]
@@ -365,7 +365,7 @@ class MessagesMixin(ReactionsMixin):
             "channel_id": str(channel.id),
             "last_pin_timestamp": payloads.iso(channel.last_pin_timestamp),
         }
-        self.emit("CHANNEL_PINS_UPDATE", data, channel.guild_id, Intents.GUILDS)
+        self.emit("CHANNEL_PINS_UPDATE", data, channel.guild_id, Intents.GUILDS, channel.id)
 
     def trigger_typing(self, channel_id: int, user_id: int) -> None:
         """Emits TYPING_START (intent GUILD_MESSAGE_TYPING)."""
@@ -380,7 +380,7 @@ class MessagesMixin(ReactionsMixin):
         member = self.guilds[channel.guild_id].members.get(user_id)
         if member is not None:
             data["member"] = payloads.member(self, member)
-        self.emit("TYPING_START", data, channel.guild_id, Intents.GUILD_MESSAGE_TYPING)
+        self.emit("TYPING_START", data, channel.guild_id, Intents.GUILD_MESSAGE_TYPING, channel.id)
 
     def message_time(self, msg: Message) -> datetime:
         return msg.timestamp or snowflake_time(msg.id)

@@ -46,7 +46,13 @@ class ReactionsMixin(StoreBase):
         guild = self.guilds.get(msg.guild_id) if msg.guild_id else None
         if guild and user_id in guild.members:
             data["member"] = payloads.member(self, guild.members[user_id])
-        self.emit("MESSAGE_REACTION_ADD", data, msg.guild_id, Intents.GUILD_MESSAGE_REACTIONS)
+        self.emit(
+            "MESSAGE_REACTION_ADD",
+            data,
+            msg.guild_id,
+            Intents.GUILD_MESSAGE_REACTIONS,
+            msg.channel_id,
+        )
 
     def _known_emoji(self, emoji_id: int) -> Any:
         for guild in self.guilds.values():
@@ -85,7 +91,13 @@ class ReactionsMixin(StoreBase):
         if not reaction.user_ids:
             msg.reactions.remove(reaction)
         data = self._reaction_event(msg, reaction, user_id)
-        self.emit("MESSAGE_REACTION_REMOVE", data, msg.guild_id, Intents.GUILD_MESSAGE_REACTIONS)
+        self.emit(
+            "MESSAGE_REACTION_REMOVE",
+            data,
+            msg.guild_id,
+            Intents.GUILD_MESSAGE_REACTIONS,
+            msg.channel_id,
+        )
 
     def remove_all_reactions(self, channel_id: int, message_id: int) -> None:
         """Emits MESSAGE_REACTION_REMOVE_ALL."""
@@ -95,7 +107,11 @@ class ReactionsMixin(StoreBase):
         if msg.guild_id is not None:
             data["guild_id"] = str(msg.guild_id)
         self.emit(
-            "MESSAGE_REACTION_REMOVE_ALL", data, msg.guild_id, Intents.GUILD_MESSAGE_REACTIONS
+            "MESSAGE_REACTION_REMOVE_ALL",
+            data,
+            msg.guild_id,
+            Intents.GUILD_MESSAGE_REACTIONS,
+            msg.channel_id,
         )
 
     def remove_emoji_reactions(self, channel_id: int, message_id: int, emoji: str) -> None:
@@ -108,7 +124,11 @@ class ReactionsMixin(StoreBase):
         msg.reactions.remove(reaction)
         data = self._reaction_event(msg, reaction, None)
         self.emit(
-            "MESSAGE_REACTION_REMOVE_EMOJI", data, msg.guild_id, Intents.GUILD_MESSAGE_REACTIONS
+            "MESSAGE_REACTION_REMOVE_EMOJI",
+            data,
+            msg.guild_id,
+            Intents.GUILD_MESSAGE_REACTIONS,
+            msg.channel_id,
         )
 
     def reaction_users(
