@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import signal
 from collections.abc import Awaitable, Callable
@@ -10,7 +11,14 @@ from contextlib import suppress
 
 from mautrix.api import Method, Path
 from mautrix.errors import MatrixRequestError
-from mautrix.types import Event, EventType, Membership, MemberStateEventContent, StateEvent
+from mautrix.types import (
+    Event,
+    EventType,
+    Membership,
+    MemberStateEventContent,
+    SerializerError,
+    StateEvent,
+)
 
 from .actions.d2m.catch_up import queue_catch_up
 from .actions.d2m.services import RelayOptions, RelayServices
@@ -70,6 +78,9 @@ class Bridge:
             url, config["appservice.database.min_size"], config["appservice.database.max_size"]
         )
         self.appservice = BridgeAppService(config, self.database)
+        # Pushed events wait for the handlers; those to relay are kept until relayed.
+        self.appservice.handlers_ready.clear()
+        self.appservice.keep_until_handled = matrix_to_discord.may_relay
         self.appservice.matrix_event_handler(self._on_matrix_event)
         # Matrix avatars for Discord: routes before the server starts (aiohttp freezes them);
         # the bot's intent only exists once it has, hence the function.
@@ -111,8 +122,12 @@ class Bridge:
 
     async def _before_connect(self) -> None:
         """Logged in, gateway not yet connected: queue what must come before live events."""
-        assert self.relay is not None
+        assert self.relay is not None and self.appservice is not None
         await queue_catch_up(self.relay, self.discord.ready_event)
+        # Matrix events kept from before a restart go first, then the homeserver's new pushes
+        # (held until now: relaying needs Discord logged in).
+        await self._queue_kept_events()
+        self.appservice.handlers_ready.set()
         if self.before_connect is not None:
             await self.before_connect()
 
@@ -183,13 +198,20 @@ class Bridge:
                 max_file_size=config["bridge.limits.max_file_size"],
             ),
         )
-        m2d_queues = self.m2d.queues
 
-        async def relayed_to_discord() -> None:
-            await asyncio.sleep(0)  # the event handlers queue their jobs first
-            await m2d_queues.idle()
-
-        self.appservice.transaction_barriers.append(relayed_to_discord)
+    async def _queue_kept_events(self) -> None:
+        """Events the homeserver pushed before a restart and that were not relayed yet."""
+        assert self.m2d is not None and self.database is not None
+        kept = await self.database.tables.matrix_inbox.find(order="arrival")
+        if kept:
+            log.info("Relaying %d Matrix events kept from before the restart", len(kept))
+        for row in kept:
+            try:
+                event = Event.deserialize(json.loads(row.event))
+            except (ValueError, SerializerError) as error:
+                log.warning("Dropping kept event %s, unreadable: %s", row.event_id, error)
+                continue
+            matrix_to_discord.submit(self.m2d, event)
 
     async def _respect_upload_limit(self) -> None:
         """Files over the homeserver's upload limit are not fetched: they become links."""

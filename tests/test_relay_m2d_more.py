@@ -8,7 +8,9 @@ from types import SimpleNamespace
 
 import aiohttp
 import pytest
+from mautrix.types import Event
 
+from bridge.actions.m2d import handle as matrix_to_discord
 from bridge.actions.m2d.handle import _after_bridging
 from bridge.app import Bridge
 from bridge.db.rows import PortalRow
@@ -125,3 +127,53 @@ def test_events_from_before_the_room_was_bridged_are_not_relayed() -> None:
     assert not _after_bridging(portal, SimpleNamespace(timestamp=1_699_999_999_999))
     assert _after_bridging(portal, SimpleNamespace(timestamp=1_700_000_000_000))
     assert _after_bridging(PortalRow(1), SimpleNamespace(timestamp=1))
+
+
+@pytest.mark.slow
+async def test_events_kept_when_the_bridge_died_are_relayed_once_after_it(
+    make_bridge_config: MakeConfig,
+    community: Community,
+    sandbox_guild: SandboxGuild,
+    make_matrix_user,  # noqa: ANN001
+) -> None:
+    """A transaction is acknowledged as soon as its events are in the inbox. One that the
+    bridge never got to relay (it died) goes out when it starts again, and only once."""
+    config = make_bridge_config()
+    store, channel = sandbox_guild.emulator.store, community.channels["lounge"]
+    first = Bridge(config)
+    await first.start()
+    try:
+        space = (await first.guilds.bridge_guild(community.guild_id)).space_room_id
+        room = await room_of(first, channel)
+        marie = await make_matrix_user(displayname="Marie")
+        await marie.join(space)
+        await marie.join(room)
+        first.m2d = None  # as if the bridge died right after acknowledging the transaction
+        event_id = await marie.send_text(room, "said just before a crash")
+        inbox = first.database.tables.matrix_inbox
+        await eventually(lambda: inbox.get(event_id), "the event in the inbox")
+    finally:
+        await first.stop()
+    assert await newest(store, channel, lambda m: "just before a crash" in m.content) is None
+
+    second = Bridge(config)
+    await second.start()
+    try:
+        relayed = await eventually(
+            lambda: newest(store, channel, lambda m: m.content == "said just before a crash"),
+            "the kept message on Discord",
+        )
+        assert relayed.webhook_id is not None
+
+        async def inbox_empty() -> bool | None:
+            return True if not await second.database.tables.matrix_inbox.find() else None
+
+        await eventually(inbox_empty, "an empty inbox")
+        # The homeserver pushing it again (it never saw the acknowledgement) changes nothing.
+        event = Event.deserialize(await marie.event(room, event_id))
+        matrix_to_discord.submit(second.m2d, event)
+        await second.m2d.queues.idle()
+        copies = [m for m in store.history(channel, limit=50) if "just before a crash" in m.content]
+        assert len(copies) == 1
+    finally:
+        await second.stop()

@@ -122,6 +122,16 @@ class HandledTransactionRow:
 
 
 @dataclass
+class MatrixInboxRow:
+    """A Matrix event to relay to Discord, kept from its arrival until it was relayed."""
+
+    event_id: str
+    room_id: str
+    arrival: int  # µs since the epoch at arrival, plus its place in its transaction: the order
+    event: str  # the event's JSON as the homeserver pushed it
+
+
+@dataclass
 class MatrixReactionRow:
     """A Matrix user's reaction relayed to Discord (as the bridge bot's reaction there)."""
 

@@ -15,6 +15,7 @@ from .rows import (
     GuildRow,
     HandledTransactionRow,
     ImportCheckpointRow,
+    MatrixInboxRow,
     MatrixReactionRow,
     MatrixUserRow,
     MediaRow,
@@ -113,6 +114,7 @@ class BridgeTables:
             db, "matrix_reaction", MatrixReactionRow, ("room_id", "event_id")
         )
         self.handled_transactions = Table(db, "handled_txn", HandledTransactionRow, ("txn_id",))
+        self.matrix_inbox = Table(db, "matrix_inbox", MatrixInboxRow, ("event_id",))
 
     async def portal_by_room(self, room_id: str) -> PortalRow | None:
         return await self.portals.find_one("room_id = $1", room_id)

@@ -1,13 +1,19 @@
 """The appservice HTTP server (mautrix AppService) with the bridge's extra safeguards.
 
-Two things beyond mautrix: a request with a wrong ``hs_token`` gets 403 as the spec says
-(mautrix answers 401 to both missing and wrong tokens), and handled transaction ids are
-kept in the database, so a transaction the homeserver retries after a restart is not
-handled twice.
+Beyond mautrix:
+- a request with a wrong ``hs_token`` gets 403 as the spec says (mautrix answers 401 to both
+  missing and wrong tokens);
+- handled transaction ids are kept in the database, so a transaction the homeserver retries
+  after a restart is not handled twice;
+- events to relay are kept in the database (``matrix_inbox``) before the transaction is
+  acknowledged, and leave it once relayed: acknowledging at once loses nothing in a crash,
+  and one slow room never holds back the homeserver's pushes for the others;
+- the bridge's own events, echoed back, are dropped before they are parsed.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 import logging
@@ -20,6 +26,7 @@ from mautrix.appservice import AppService
 
 from ..config import Config
 from ..db.connect import OpenDatabase
+from ..db.rows import MatrixInboxRow
 from .state_store import CachedStateStore
 
 log = logging.getLogger("bridge.matrix")
@@ -87,14 +94,28 @@ class BridgeAppService(AppService):
         )
         self.tables = database.tables
         self.stopping = False
-        # Awaited before a transaction counts as handled: the work it queued is done, so a
-        # crash before then makes the homeserver send it again (nothing is lost).
-        self.transaction_barriers: list[Callable[[], Awaitable[None]]] = []
         # Called with each event as the homeserver sent it, before mautrix parses it (parsing
         # adds defaults, e.g. "suggested": false, that would make state look different).
         self.raw_event_listeners: list[Callable[[dict[str, Any]], None]] = []
         # The bridge's ghosts (set once they exist); the bot is always the bridge's own.
         self.is_ghost: Callable[[str], bool] = lambda mxid: False
+        # Transactions wait until the bridge's handlers exist (and have queued again what the
+        # inbox kept from before a restart).
+        self.handlers_ready = asyncio.Event()
+        self.handlers_ready.set()
+        # Events kept in the database (matrix_inbox) until their handler is done with them,
+        # so that a transaction is acknowledged at once and a crash still loses nothing.
+        self.keep_until_handled: Callable[[dict[str, Any]], bool] = lambda raw: False
+
+    async def _keep(self, raw_events: list[Any]) -> None:
+        now = time.time_ns() // 1000
+        rows = [
+            MatrixInboxRow(str(e["event_id"]), str(e["room_id"]), now + place, json.dumps(e))
+            for place, e in enumerate(raw_events)
+            if isinstance(e, dict) and "event_id" in e and self.keep_until_handled(e)
+        ]
+        if rows:
+            await self.tables.matrix_inbox.upsert_many(rows)
 
     def _is_own_echo(self, raw_event: Any) -> bool:
         """A message, reaction or redaction the bridge itself sent. Every handler ignores
@@ -116,6 +137,7 @@ class BridgeAppService(AppService):
         await super().start(host, port)
 
     async def handle_transaction(self, txn_id: str, **kwargs: Any) -> dict:  # type: ignore[override]
+        await self.handlers_ready.wait()
         kwargs["events"] = [e for e in kwargs.get("events") or [] if not self._is_own_echo(e)]
         if not _has_work(kwargs):
             return {}  # only the bridge's own events, echoed back: nothing to do or remember
@@ -125,8 +147,7 @@ class BridgeAppService(AppService):
         for raw_event in kwargs.get("events") or []:
             for listener in self.raw_event_listeners:
                 listener(raw_event)
+        await self._keep(kwargs["events"])
         output = await super().handle_transaction(txn_id, **kwargs)
-        for barrier in self.transaction_barriers:
-            await barrier()
         await self.tables.mark_transaction_handled(txn_id, int(time.time() * 1000))
         return output

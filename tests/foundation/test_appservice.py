@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 from pathlib import Path
 
@@ -142,6 +143,28 @@ async def test_the_bridges_own_echoes_are_dropped_unparsed_but_its_state_is_kept
         assert await database.tables.handled_transactions.get("mixed") is not None
         member = await appservice.state_store.get_member(MESSAGE["room_id"], ghost)
         assert member is not None and member.displayname == "Alice (Discord)"
+    finally:
+        await appservice.stop()
+        await database.close()
+
+
+async def test_events_to_relay_are_kept_until_their_handler_is_done(
+    ready_config: Path, port: int
+) -> None:
+    """Kept in the inbox before the transaction is acknowledged: a crash after that loses
+    nothing (the bridge relays what the inbox holds when it starts again)."""
+    seen: list[str] = []
+    config, database, appservice = await start_appservice(ready_config, port, seen)
+    appservice.keep_until_handled = lambda raw: raw["type"] == "m.room.message"
+    topic = {**MESSAGE, "type": "m.room.topic", "state_key": "", "event_id": "$topic"}
+    try:
+        response = await put_transaction(
+            port, "keep", config["appservice.hs_token"], [MESSAGE, topic]
+        )
+        assert response.status == 200
+        [kept] = await database.tables.matrix_inbox.find()
+        assert (kept.event_id, kept.room_id) == (MESSAGE["event_id"], MESSAGE["room_id"])
+        assert json.loads(kept.event) == MESSAGE
     finally:
         await appservice.stop()
         await database.close()

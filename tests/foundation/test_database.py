@@ -36,6 +36,7 @@ BRIDGE_TABLES = {
     "import_checkpoint",
     "handled_txn",
     "matrix_reaction",
+    "matrix_inbox",
 }
 
 

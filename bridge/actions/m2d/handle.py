@@ -27,6 +27,15 @@ RELAYED_TYPES = {
 }
 
 
+RELAYED_TYPE_NAMES = frozenset(str(kind) for kind in RELAYED_TYPES)
+
+
+def may_relay(raw_event: dict[str, Any]) -> bool:
+    """Whether a pushed event (as JSON) is of a kind this module relays: those are kept in the
+    inbox until relayed (the bridge's own events never reach here)."""
+    return raw_event.get("type") in RELAYED_TYPE_NAMES and "state_key" not in raw_event
+
+
 def submit(services: M2DServices, event: Event) -> None:
     """Queue a pushed event in its room's queue (synchronously: keeps the room's order)."""
     if event.type not in RELAYED_TYPES:
@@ -34,7 +43,27 @@ def submit(services: M2DServices, event: Event) -> None:
     sender = str(event.sender)
     if sender == services.bot.mxid or services.puppets.is_ghost(sender):
         return
-    services.queues.submit(("m2d", str(event.room_id)), lambda: _handle(services, event))
+    services.queues.submit(("m2d", str(event.room_id)), lambda: _handle_once(services, event))
+
+
+async def _handle_once(services: M2DServices, event: Any) -> None:
+    """Relay the event unless it already was, then let it leave the inbox.
+
+    An event can come twice: kept in the inbox before a crash and relayed after the restart,
+    then pushed again by the homeserver, which never saw its transaction acknowledged.
+    """
+    try:
+        if not await _already_relayed(services, event):
+            await _handle(services, event)
+    finally:
+        await services.tables.matrix_inbox.delete(str(event.event_id))
+
+
+async def _already_relayed(services: M2DServices, event: Any) -> bool:
+    room_id, event_id = str(event.room_id), str(event.event_id)
+    if await services.tables.message_part_by_event(room_id, event_id) is not None:
+        return True
+    return await services.tables.matrix_reactions.get(room_id, event_id) is not None
 
 
 async def _handle(services: M2DServices, event: Any) -> None:
