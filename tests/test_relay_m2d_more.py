@@ -177,3 +177,44 @@ async def test_events_kept_when_the_bridge_died_are_relayed_once_after_it(
         assert len(copies) == 1
     finally:
         await second.stop()
+
+
+@pytest.mark.slow
+async def test_a_room_held_back_by_discord_does_not_hold_back_the_others(
+    make_bridge_config: MakeConfig,
+    community: Community,
+    sandbox_guild: SandboxGuild,
+    make_matrix_user,  # noqa: ANN001
+) -> None:
+    """Discord lets a webhook post 5 messages per 2 s. A burst in one room waits for that,
+    while a message in another room goes out at once (transactions are acknowledged as soon
+    as their events are kept, not once relayed)."""
+    store = sandbox_guild.emulator.store
+    busy, quiet = community.channels["lounge"], community.channels["rules"]
+    bridge = Bridge(make_bridge_config())
+    await bridge.start()
+    try:
+        space = (await bridge.guilds.bridge_guild(community.guild_id)).space_room_id
+        busy_room, quiet_room = await room_of(bridge, busy), await room_of(bridge, quiet)
+        marie = await make_matrix_user(displayname="Marie")
+        for room in (space, busy_room, quiet_room):
+            await marie.join(room)
+        for number in range(8):
+            await marie.send_text(busy_room, f"burst {number}")
+        # The fifth uses up the webhook's window: the rest of the burst now waits for Discord.
+        await eventually(
+            lambda: newest(store, busy, lambda m: m.content == "burst 4"), "the burst's fifth"
+        )
+        await marie.send_text(quiet_room, "meanwhile elsewhere")
+        elsewhere = await eventually(
+            lambda: newest(store, quiet, lambda m: m.content == "meanwhile elsewhere"),
+            "the other room's message",
+        )
+        held = await eventually(
+            lambda: newest(store, busy, lambda m: m.content == "burst 5"), "the burst's sixth"
+        )
+        # Snowflakes order messages by creation: the other room did not wait for the burst.
+        assert elsewhere.id < held.id, "the quiet room waited for the busy one"
+        await eventually(lambda: newest(store, busy, lambda m: m.content == "burst 7"), "the end")
+    finally:
+        await bridge.stop()
