@@ -246,13 +246,19 @@ async def one_round(sandbox: Sandbox, number: int, work: Workload) -> RoundResul
     )
 
 
-async def main(work: Workload, rounds: int) -> None:
+def bench_setup(prefix: str) -> tuple[Path, int, Path, Path]:
+    """A fresh folder with a config for a free appservice port and its registration."""
     logging.basicConfig(level=logging.WARNING)
-    folder = Path(tempfile.mkdtemp(prefix="bridge-bench-"))
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
     port = free_port()
     config_path = write_config(folder, port)
     registration = folder / "registration.yaml"
     generate_registration(load_config(config_path, environ={}), registration)
+    return folder, port, config_path, registration
+
+
+async def main(work: Workload, rounds: int) -> None:
+    folder, port, config_path, registration = bench_setup("bridge-bench-")
     emulator = DiscordEmulator()
     await emulator.start()
     results = []

@@ -21,16 +21,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import logging
 import secrets
 import statistics
-import tempfile
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
-from import_throughput import SERVER, free_port, transaction_sink, write_config
+from import_throughput import SERVER, bench_setup, transaction_sink
 from mautrix.api import Method
 from mautrix.api import Path as MatrixPath
 from ruamel.yaml import YAML
@@ -38,7 +35,6 @@ from ruamel.yaml import YAML
 from bridge.app import Bridge
 from bridge.config import load_config
 from bridge.matrix.appservice import BridgeAppService
-from bridge.registration import generate_registration
 from bridge.sandbox.discord.server import DiscordEmulator
 from bridge.sandbox.homeserver import LocalSynapse
 from bridge.sandbox.matrix_client import MatrixTestClient
@@ -95,12 +91,7 @@ def latencies(started: Arrivals, seen: Arrivals, prefix: str) -> list[float]:
 
 
 async def main(count: int, rate: float) -> None:
-    logging.basicConfig(level=logging.WARNING)
-    folder = Path(tempfile.mkdtemp(prefix="bridge-latency-"))
-    port = free_port()
-    config_path = write_config(folder, port)
-    registration = folder / "registration.yaml"
-    generate_registration(load_config(config_path, environ={}), registration)
+    folder, port, config_path, registration = bench_setup("bridge-latency-")
     pushed: Arrivals = {}  # Matrix → Discord: when the homeserver's push reached the bridge
     original = BridgeAppService.handle_transaction
 
