@@ -20,7 +20,6 @@ import argparse
 import asyncio
 import logging
 import os
-import socket
 import statistics
 import tempfile
 import time
@@ -33,35 +32,15 @@ from replay import replay_rooms  # bench/replay.py, beside this script
 from ruamel.yaml import YAML
 
 from bridge.app import Bridge
-from bridge.config import load_config, write_example
+from bridge.config import load_config
 from bridge.importer.command import ImportRequest, ImportRun
-from bridge.registration import generate_registration
+from bridge.sandbox.bridge_config import write_sandbox_config
 from bridge.sandbox.discord.server import DiscordEmulator
 from bridge.sandbox.discord.store import Attachment, Store
-from bridge.sandbox.homeserver import LocalSynapse
+from bridge.sandbox.homeserver import LocalSynapse, free_port
 
 SERVER = "sandbox.local"
 DB_DIR = os.environ.get("BENCH_DB_DIR")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def write_config(folder: Path, port: int) -> Path:
-    path = folder / "config.yaml"
-    write_example(path)
-    yaml = YAML()
-    data = yaml.load(path)
-    data["homeserver"]["domain"] = SERVER
-    data["appservice"]["address"] = f"http://127.0.0.1:{port}"
-    data["appservice"]["port"] = port
-    data["logging"]["root"]["level"] = "WARNING"
-    with path.open("w") as stream:
-        yaml.dump(data, stream)
-    return path
 
 
 async def transaction_sink(port: int) -> web.AppRunner:
@@ -251,10 +230,8 @@ def bench_setup(prefix: str) -> tuple[Path, int, Path, Path]:
     logging.basicConfig(level=logging.WARNING)
     folder = Path(tempfile.mkdtemp(prefix=prefix))
     port = free_port()
-    config_path = write_config(folder, port)
-    registration = folder / "registration.yaml"
-    generate_registration(load_config(config_path, environ={}), registration)
-    return folder, port, config_path, registration
+    config_path = write_sandbox_config(folder, port)
+    return folder, port, config_path, folder / "registration.yaml"
 
 
 async def main(work: Workload, rounds: int) -> None:

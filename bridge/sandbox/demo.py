@@ -13,58 +13,40 @@ import asyncio
 import contextlib
 import shutil
 import signal
-import socket
 import sys
 import time
 from pathlib import Path
 
-from ruamel.yaml import YAML
-
 from ..app import Bridge
-from ..config import Config, load_config, write_example
+from ..config import Config, load_config
 from ..importer.command import ImportRequest, run_import
-from ..registration import generate_registration
+from .bridge_config import write_sandbox_config
 from .demo_script import Conversation, Stage
 from .discord.sample import build_sample_community
 from .discord.server import DiscordEmulator
-from .homeserver import LocalSynapse
+from .homeserver import LocalSynapse, free_port
 
 SERVER = "sandbox.local"
 USER, PASSWORD = "demo", "demo-password"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _say(text: str) -> None:
     print(text, flush=True)
 
 
-def _write_config(folder: Path, emulator: DiscordEmulator, token: str, guild_id: int) -> Path:
-    port = _free_port()
-    path = folder / "config.yaml"
-    write_example(path)
-    yaml = YAML()
-    data = yaml.load(path)
-    data["homeserver"]["domain"] = SERVER
-    data["appservice"]["address"] = f"http://127.0.0.1:{port}"
-    data["appservice"]["port"] = port
-    data["discord"].update(
-        bot_token=token,
-        api_url=emulator.api_url,
-        gateway_url=emulator.gateway_url,
-        cdn_url=emulator.cdn_url,
-    )
-    data["bridge"]["public_address"] = f"http://127.0.0.1:{port}"
-    data["bridge"]["permissions"] = {"*": "relay", SERVER: "admin"}
-    data["logging"]["root"]["level"] = "WARNING"
-    with path.open("w") as stream:
-        yaml.dump(data, stream)
-    generate_registration(load_config(path, environ={}), folder / "registration.yaml")
-    return path
+def _write_config(folder: Path, emulator: DiscordEmulator, token: str) -> Path:
+    port = free_port()
+    discord = {
+        "bot_token": token,
+        "api_url": emulator.api_url,
+        "gateway_url": emulator.gateway_url,
+        "cdn_url": emulator.cdn_url,
+    }
+    bridge = {
+        "public_address": f"http://127.0.0.1:{port}",
+        "permissions": {"*": "relay", SERVER: "admin"},
+    }
+    return write_sandbox_config(folder, port, {"discord": discord, "bridge": bridge})
 
 
 def _fresh(folder: Path) -> None:
@@ -80,7 +62,7 @@ async def run(folder: Path, headless: bool) -> int:
     sample = build_sample_community(emulator.store)
     await emulator.start()
     _say(f"Discord emulator: {emulator.api_url} (guild {sample.guild_id}, a sample community)")
-    config_path = _write_config(folder, emulator, sample.bot_token, sample.guild_id)
+    config_path = _write_config(folder, emulator, sample.bot_token)
     synapse = LocalSynapse(folder / "synapse", registrations=[folder / "registration.yaml"])
     await synapse.start()
     _say(f"Synapse: {synapse.url} (server name {SERVER})")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 from pathlib import Path
 
 import aiohttp
@@ -13,6 +12,7 @@ from bridge.config import load_config
 from bridge.db.connect import open_database
 from bridge.db.url import resolve_database_url
 from bridge.matrix.appservice import BridgeAppService
+from bridge.sandbox.homeserver import free_port
 
 MESSAGE = {
     "type": "m.room.message",
@@ -22,12 +22,6 @@ MESSAGE = {
     "origin_server_ts": 1700000000000,
     "content": {"msgtype": "m.text", "body": "hello"},
 }
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 async def start_appservice(config_path: Path, port: int, seen: list[str]) -> tuple:
