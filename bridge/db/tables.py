@@ -145,11 +145,14 @@ class BridgeTables:
         return await self.reactions.find_one("room_id = $1 AND event_id = $2", room_id, event_id)
 
     async def mark_transaction_handled(self, txn_id: str, now_ms: int) -> bool:
-        """Record a transaction id; False if it had already been handled."""
-        if await self.handled_transactions.get(txn_id):
-            return False
-        await self.handled_transactions.upsert(HandledTransactionRow(txn_id, now_ms))
-        return True
+        """Record a transaction id, in one statement; False if it had already been handled."""
+        inserted = await self.db.fetchval(
+            "INSERT INTO handled_txn (txn_id, handled_at) VALUES ($1, $2) "
+            "ON CONFLICT (txn_id) DO NOTHING RETURNING txn_id",
+            txn_id,
+            now_ms,
+        )
+        return inserted is not None
 
     async def forget_transactions_before(self, cutoff_ms: int) -> None:
         """Drop old transaction ids: the homeserver retries for hours, not for weeks."""
