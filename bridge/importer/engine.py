@@ -23,7 +23,7 @@ from ..actions.d2m.reactions import reaction_content
 from ..actions.d2m.routing import Destination
 from ..actions.d2m.services import RelayServices
 from ..convert.message_model import MessageSnapshot
-from ..db.rows import ImportCheckpointRow, ReactionRow
+from ..db.rows import ImportCheckpointRow, MessagePartRow, ReactionRow
 from ..portal.apply_state import apply_state
 from .model import ImportedReaction, ImportItem
 from .progress import Progress
@@ -111,9 +111,10 @@ async def import_stream(
             continue
         async with services.room_locks(where.room_id):
             rows = await relay_new(services, message, where, mention_all=False)
-            if rows or await services.tables.message_parts_of(message.id):
+            parts = rows or await services.tables.message_parts_of(message.id)
+            if parts:
                 for reaction in item.reactions:
-                    await _send_reaction(services, where, message.id, reaction)
+                    await _send_reaction(services, where, message.id, parts[0], reaction)
         if rows:
             report.imported += 1
         else:
@@ -206,17 +207,19 @@ async def _save(services: RelayServices, checkpoint: ImportCheckpointRow) -> Non
 
 
 async def _send_reaction(
-    services: RelayServices, where: Destination, message_id: int, reaction: ImportedReaction
+    services: RelayServices,
+    where: Destination,
+    message_id: int,
+    target: MessagePartRow,
+    reaction: ImportedReaction,
 ) -> None:
-    """Each user's reaction from their ghost, once (a resend is deduplicated)."""
-    parts = await services.tables.message_parts_of(message_id)
-    if not parts:
-        return
+    """Each user's reaction from their ghost, once (a resend is deduplicated); ``target`` is
+    the message's first part, which Matrix reactions point at."""
     emoji = discord.PartialEmoji(
         name=reaction.emoji, id=reaction.emoji_id, animated=reaction.animated
     )
     key = str(reaction.emoji_id) if reaction.emoji_id else reaction.emoji
-    content = await reaction_content(services, emoji, parts[0].event_id)
+    content = await reaction_content(services, emoji, target.event_id)
     for user in reaction.users:
         if await services.tables.reactions.get(message_id, user.id, key):
             continue
@@ -227,7 +230,7 @@ async def _send_reaction(
             EventType.REACTION,
             content,  # type: ignore[arg-type]  # plain JSON content
             txn_id=f"dc_react_{message_id}_{user.id}_{key}",
-            timestamp=parts[0].timestamp,
+            timestamp=target.timestamp,
         )
         await services.tables.reactions.upsert(
             ReactionRow(message_id, user.id, key, where.room_id, event_id)
