@@ -10,7 +10,8 @@ import pytest
 from mautrix.errors import MForbidden, MNotFound
 from mautrix.types import RoomAlias
 
-from bridge.importer.command import ImportRequest, run_import
+from bridge.app import Bridge
+from bridge.importer.command import ImportRequest, ImportRun, run_import
 from bridge.sandbox.discord.cdn import solid_png
 from bridge.sandbox.discord.store import Attachment, Store
 from bridge.sandbox.homeserver import LocalSynapse
@@ -26,6 +27,21 @@ BASE = datetime(2024, 1, 1, 12, 0, tzinfo=UTC)
 
 def ms(moment: datetime) -> int:
     return int(moment.timestamp() * 1000)
+
+
+def seed_plain(store: Store, channel_id: int, authors: list[int], count: int, word: str) -> None:
+    """``count`` past messages "{word} {i}", one second apart, the authors taking turns."""
+    store.seed_history(
+        channel_id,
+        [
+            {
+                "author_id": authors[i % len(authors)],
+                "timestamp": BASE + timedelta(seconds=i),
+                "content": f"{word} {i}",
+            }
+            for i in range(count)
+        ],
+    )
 
 
 def seed(store: Store, community: Community) -> dict[str, int]:
@@ -162,17 +178,7 @@ async def test_a_killed_import_resumes_without_gaps_or_doubles(
     store, lounge = sandbox_guild.emulator.store, community.channels["lounge"]
     authors = [community.users[n] for n in ("alice", "bob", "carol")]
     count = 60
-    store.seed_history(
-        lounge,
-        [
-            {
-                "author_id": authors[i % 3],
-                "timestamp": BASE + timedelta(seconds=i),
-                "content": f"old {i}",
-            }
-            for i in range(count)
-        ],
-    )
+    seed_plain(store, lounge, authors, count, "old")
     overrides = {"homeserver.address": synapse.url, **sandbox_guild.bridge_overrides()}
     args = ("import", "--guild", str(community.guild_id), "--channel", str(lounge))
     first = start_bridge(overrides, args)
@@ -223,18 +229,9 @@ async def test_live_messages_during_an_import_follow_the_history(
     sandbox_guild: SandboxGuild,
     bot_view: MatrixTestClient,
 ) -> None:
-    from bridge.app import Bridge
-    from bridge.importer.command import ImportRun
-
     store, lounge = sandbox_guild.emulator.store, community.channels["lounge"]
     alice = community.users["alice"]
-    store.seed_history(
-        lounge,
-        [
-            {"author_id": alice, "timestamp": BASE + timedelta(seconds=i), "content": f"past {i}"}
-            for i in range(15)
-        ],
-    )
+    seed_plain(store, lounge, [alice], 15, "past")
     holder: list[ImportRun] = []
 
     async def queue_then_talk() -> None:
@@ -265,17 +262,9 @@ async def test_a_room_with_live_messages_is_refused_then_replaced_on_request(
     bot_view: MatrixTestClient,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    from bridge.app import Bridge
-
     store, lounge = sandbox_guild.emulator.store, community.channels["lounge"]
     alice = community.users["alice"]
-    store.seed_history(
-        lounge,
-        [
-            {"author_id": alice, "timestamp": BASE + timedelta(seconds=i), "content": f"past {i}"}
-            for i in range(3)
-        ],
-    )
+    seed_plain(store, lounge, [alice], 3, "past")
     bridge = Bridge(make_bridge_config())
     await bridge.start()
     try:
