@@ -13,7 +13,7 @@ from bridge.convert.message_model import (
     ReferenceSnapshot,
 )
 from bridge.convert.model import ChannelType
-from bridge.importer.export_import import with_thread_name
+from bridge.importer.export_items import with_thread_name
 from bridge.importer.export_reader import read_export
 from bridge.importer.model import ExportedChannel
 from tests.importer.export_helpers import (
