@@ -16,15 +16,19 @@ from mautrix.types import (
     EventType,
     Membership,
     MemberStateEventContent,
+    MessageEvent,
     SerializerError,
     StateEvent,
 )
 
+from .actions.admin.imports import ImportJobs
+from .actions.admin.services import AdminServices
 from .actions.d2m.catch_up import queue_catch_up
 from .actions.d2m.services import RelayOptions, RelayServices
 from .actions.m2d import handle as matrix_to_discord
 from .actions.m2d.services import M2DOptions, M2DServices
 from .actions.m2d.webhooks import Webhooks
+from .commands.matrix_door import MatrixCommands, is_prefixed_command, starts_with_prefix
 from .config import Config
 from .convert.d2m.room_state import BridgeContext
 from .db.connect import OpenDatabase, open_database
@@ -43,6 +47,7 @@ from .matrix.media import MediaRepo, allowed_media_hosts
 from .permissions import Level, permission_level
 from .portal.guild_sync import GuildBridge, GuildNotFound
 from .puppet.puppets import Puppets
+from .stats import RelayStats
 from .web.avatars import AvatarProxy, avatar_secret
 from .web.files import FileLinks, file_secret
 
@@ -70,6 +75,9 @@ class Bridge:
         self.m2d: M2DServices | None = None
         self.avatars: AvatarProxy | None = None
         self.file_links: FileLinks | None = None
+        self.stats = RelayStats()
+        self.admin: AdminServices | None = None
+        self.commands: MatrixCommands | None = None
 
     async def start(self) -> None:
         config = self.config
@@ -80,7 +88,10 @@ class Bridge:
         self.appservice = BridgeAppService(config, self.database)
         # Pushed events wait for the handlers; those to relay are kept until relayed.
         self.appservice.handlers_ready.clear()
-        self.appservice.keep_until_handled = matrix_to_discord.may_relay
+        prefix = config["bridge.command_prefix"]
+        self.appservice.keep_until_handled = lambda raw: (
+            matrix_to_discord.may_relay(raw) and not is_prefixed_command(raw, prefix)
+        )
         self.appservice.matrix_event_handler(self._on_matrix_event)
         # Matrix avatars for Discord: routes before the server starts (aiohttp freezes them);
         # the bot's intent only exists once it has, hence the function.
@@ -180,6 +191,7 @@ class Bridge:
                 system_messages=config["bridge.messages.system_messages"],
             ),
             webhooks=webhooks,
+            stats=self.stats,
         )
         register_message_handlers(self.discord, self.relay)
         assert self.avatars is not None
@@ -197,7 +209,21 @@ class Bridge:
                 relay_notices=config["bridge.messages.relay_notices"],
                 max_file_size=config["bridge.limits.max_file_size"],
             ),
+            stats=self.stats,
         )
+        self.admin = AdminServices(
+            config=config,
+            bot=self.appservice.intent,
+            tables=tables,
+            guilds=self.guilds,
+            discord=self.discord,
+            puppets=self.puppets,
+            relay=self.relay,
+            m2d=self.m2d,
+            stats=self.stats,
+            imports=ImportJobs(self),
+        )
+        self.commands = MatrixCommands(self.admin)
 
     async def _queue_kept_events(self) -> None:
         """Events the homeserver pushed before a restart and that were not relayed yet."""
@@ -256,8 +282,16 @@ class Bridge:
     async def _on_matrix_event(self, event: Event) -> None:
         """Relay users' events to Discord; accept invites of the bot from allowed users."""
         assert self.appservice is not None
+        command = isinstance(event, MessageEvent) and self.commands is not None
+        if command and starts_with_prefix(event.content.body, self.commands.prefix):  # type: ignore[union-attr]
+            await self.commands.handle(event)  # type: ignore[union-attr,arg-type]
+            return  # commands are never relayed
         if self.m2d is not None:
             matrix_to_discord.submit(self.m2d, event)  # before any await: keeps the order
+        if command:
+            # Every message in a direct chat with the bot (a management room) is a command.
+            await self.commands.handle(event)  # type: ignore[union-attr,arg-type]
+            return
         bot = self.appservice.intent
         if not (
             isinstance(event, StateEvent)

@@ -208,6 +208,16 @@ RULES: tuple[Rule, ...] = (
         'a map of "*", a server name or a user ID to one of relay, user, admin',
         _is_permission_map,
     ),
+    Rule(
+        "bridge.command_prefix",
+        'a word such as "!discord" (no spaces)',
+        lambda v: isinstance(v, str) and bool(v.strip()) and not any(c.isspace() for c in v),
+    ),
+    Rule(
+        "bridge.provisioning.shared_secret",
+        'a secret of at least 16 characters, or "" to turn the provisioning API off',
+        lambda v: isinstance(v, str) and (v == "" or len(v) >= 16),
+    ),
     Rule("bridge.limits.max_file_size", "a number of bytes of at least 1", lambda v: _is_int(v, 1)),
     Rule(
         "bridge.limits.import_concurrency",

@@ -19,6 +19,10 @@ class GuildRow:
     icon_hash: str | None = None
     avatar_mxc: str | None = None
     bridged_at: int = 0  # ms since the epoch
+    # Who bridged it: "config", "matrix:<mxid>", "discord:<user id>", "provisioning" or
+    # "import"; None for guilds bridged before this was recorded. Only "config" guilds are
+    # unbridged when they leave bridge.guilds.
+    bridged_by: str | None = None
 
 
 @dataclass
@@ -37,6 +41,8 @@ class PortalRow:
     webhook_token: str | None = None
     # Set once live bridging starts; history import only goes into rooms where it is not.
     live_since: int | None = None
+    # Whether Matrix messages in its room go to Discord (``unset-relay`` turns it off).
+    relay_enabled: bool = True
 
 
 @dataclass
@@ -140,3 +146,12 @@ class MatrixReactionRow:
     discord_message_id: int
     emoji_key: str  # what the bot reacted with: a unicode emoji or "name:id"
     sender_mxid: str
+
+
+@dataclass
+class PermissionNoticeRow:
+    """A Matrix user told, once in a room, that their messages are not relayed."""
+
+    room_id: str
+    mxid: str
+    sent_at: int  # ms since the epoch

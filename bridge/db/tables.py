@@ -20,6 +20,7 @@ from .rows import (
     MatrixUserRow,
     MediaRow,
     MessagePartRow,
+    PermissionNoticeRow,
     PortalRow,
     PuppetRow,
     ReactionRow,
@@ -115,6 +116,9 @@ class BridgeTables:
         )
         self.handled_transactions = Table(db, "handled_txn", HandledTransactionRow, ("txn_id",))
         self.matrix_inbox = Table(db, "matrix_inbox", MatrixInboxRow, ("event_id",))
+        self.permission_notices = Table(
+            db, "permission_notice", PermissionNoticeRow, ("room_id", "mxid")
+        )
 
     async def portal_by_room(self, room_id: str) -> PortalRow | None:
         return await self.portals.find_one("room_id = $1", room_id)

@@ -84,8 +84,12 @@ class GuildBridge:
         # Channel id → the room a new room replaces (its m.room.create names it).
         self.predecessors: dict[int, str] = {}
 
-    async def bridge_guild(self, guild_id: int) -> SyncResult:
-        """Bridge a guild the bot is in (again is harmless): space, sub-spaces and rooms."""
+    async def bridge_guild(self, guild_id: int, bridged_by: str | None = None) -> SyncResult:
+        """Bridge a guild the bot is in (again is harmless): space, sub-spaces and rooms.
+
+        ``bridged_by`` is recorded for a guild bridged for the first time (see ``GuildRow``).
+        Raises :class:`GuildNotFound` when the bot is not in the guild.
+        """
         guild = self.discord.get_guild(guild_id)
         if guild is None:
             raise GuildNotFound(f"The Discord bot is not in a guild with ID {guild_id}")
@@ -94,7 +98,12 @@ class GuildBridge:
         self._archived_posts[guild.id] = await self._fetch_archived_posts(guild)
         if await self.tables.guilds.get(guild.id) is None:
             await self.tables.guilds.upsert(
-                GuildRow(guild.id, name=guild.name, bridged_at=int(time.time() * 1000))
+                GuildRow(
+                    guild.id,
+                    name=guild.name,
+                    bridged_at=int(time.time() * 1000),
+                    bridged_by=bridged_by,
+                )
             )
         return await self.sync(guild)
 
@@ -299,6 +308,7 @@ class GuildBridge:
                 current = await self.tables.portals.get(node.discord_id)
                 if current is not None:
                     row.webhook_id, row.webhook_token = current.webhook_id, current.webhook_token
+                    row.relay_enabled = current.relay_enabled
                 await self.tables.portals.upsert(row)
 
     async def _retire_vanished(

@@ -26,6 +26,7 @@ from ...convert.d2m.message import (
 from ...convert.message_model import MessageSnapshot
 from ...db.rows import MessagePartRow
 from ...discord.message_snapshots import message_snapshot
+from ...stats import TO_MATRIX
 from .lookups import message_context
 from .routing import Destination, destination
 from .services import RelayServices
@@ -60,8 +61,15 @@ async def on_message(services: RelayServices, message: discord.Message) -> None:
     if where is None:
         return
     snapshot = message_snapshot(message)
-    async with services.room_locks(where.room_id):
-        await relay_new(services, snapshot, where, can_mention_everyone(message))
+    guild_id = message.guild.id if message.guild else None
+    try:
+        async with services.room_locks(where.room_id):
+            rows = await relay_new(services, snapshot, where, can_mention_everyone(message))
+    except Exception as error:
+        services.stats.failed(guild_id, f"message {message.id} to Matrix: {error}")
+        raise
+    if rows:
+        services.stats.relayed(guild_id, TO_MATRIX)
 
 
 async def relay_new(

@@ -12,6 +12,7 @@ from ...locks import KeyedLocks
 from ...matrix.media import MediaRepo
 from ...portal.guild_sync import GuildBridge
 from ...puppet.puppets import Puppets
+from ...stats import RelayStats
 from ..m2d.webhooks import Webhooks
 from ..ordering import ChannelQueues
 
@@ -45,3 +46,5 @@ class RelayServices:
     # Custom emoji id → a local copy of its image (an export's --media files), uploaded
     # instead of fetching the emoji from Discord's CDN.
     emoji_images: dict[int, str] = field(default_factory=dict)
+    # Live messages relayed and failures, per guild (``status``).
+    stats: RelayStats = field(default_factory=RelayStats)

@@ -14,8 +14,9 @@ from mautrix.types import Event, EventType, MessageEvent, ReactionEvent, Redacti
 
 from ...db.rows import PortalRow
 from ...permissions import Level, permission_level
+from ...stats import TO_DISCORD
 from . import edits, reactions, send
-from .failures import report_failure
+from .failures import reason_for, report_failure
 from .services import M2DServices
 
 log = logging.getLogger("bridge.m2d")
@@ -82,8 +83,10 @@ async def _handle(services: M2DServices, event: Any) -> None:
             await edits.edit(services, portal, event)
         elif isinstance(event, MessageEvent):
             await send.send(services, portal, event)
+            services.stats.relayed(portal.guild_id, TO_DISCORD)
     except Exception as error:
         log.exception("Relaying %s to Discord failed", event.event_id)
+        services.stats.failed(portal.guild_id, f"{event.event_id} to Discord: {reason_for(error)}")
         await report_failure(services, str(event.room_id), str(event.event_id), error)
 
 

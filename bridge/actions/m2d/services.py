@@ -10,6 +10,7 @@ from mautrix.appservice import IntentAPI
 
 from ...db.tables import BridgeTables
 from ...puppet.puppets import Puppets
+from ...stats import RelayStats
 from ...web.avatars import AvatarProxy
 from ...web.files import FileLinks
 from ..ordering import ChannelQueues
@@ -38,3 +39,5 @@ class M2DServices:
     file_links: FileLinks | None = None
     # Events of one room are relayed in the order the homeserver sent them.
     queues: ChannelQueues = field(default_factory=ChannelQueues)
+    # Messages relayed and failures, per guild (``status``).
+    stats: RelayStats = field(default_factory=RelayStats)

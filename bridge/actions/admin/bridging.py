@@ -1,0 +1,161 @@
+"""Bridging a guild from a command, syncing it, and inviting Matrix users into it."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import discord
+from mautrix.errors import MatrixRequestError
+from mautrix.types import RoomID, UserID
+
+from ...portal.guild_sync import GuildNotFound
+from .services import ActionError, Actor, AdminServices
+
+log = logging.getLogger("bridge.admin")
+
+
+@dataclass(frozen=True)
+class BridgeOutcome:
+    """A guild bridged (or synced): its space and what the sync did."""
+
+    guild_id: int
+    name: str
+    space_room_id: str
+    rooms_created: int
+    state_events_sent: int
+    already_bridged: bool
+    invited: tuple[str, ...] = ()
+
+
+def guild_or_error(services: AdminServices, guild_id: int) -> discord.Guild:
+    """The guild, or an :class:`ActionError` (404) listing the guilds the bot is in."""
+    guild = services.discord.get_guild(guild_id)
+    if guild is not None:
+        return guild
+    known = ", ".join(f"{g.name} ({g.id})" for g in services.discord.guilds) or "none"
+    raise ActionError(
+        f"The Discord bot is not in a guild with ID {guild_id}. It is in: {known}. "
+        "Invite the bot to the guild first (see the README's invite link).",
+        status=404,
+    )
+
+
+def actor_tag(actor: Actor) -> str:
+    """How ``guild.bridged_by`` records who bridged a guild."""
+    if actor.mxid:
+        return f"matrix:{actor.mxid}"
+    if actor.discord_user_id:
+        return f"discord:{actor.discord_user_id}"
+    return actor.via
+
+
+async def bridge_guild(services: AdminServices, guild_id: int, actor: Actor) -> BridgeOutcome:
+    """Bridge a guild the bot is in as a space (again: a sync), and invite the one who asked
+    and the configured admins into the space. Raises :class:`ActionError`."""
+    guild = guild_or_error(services, guild_id)
+    already = await services.tables.guilds.get(guild_id) is not None
+    try:
+        result = await services.guilds.bridge_guild(guild_id, bridged_by=actor_tag(actor))
+    except GuildNotFound as error:
+        raise ActionError(str(error), status=404) from error
+    log.info("Guild %s bridged by %s as %s", guild_id, actor.describe(), result.space_room_id)
+    wanted = [*([actor.mxid] if actor.mxid else []), *services.admins()]
+    invited = await invite_to_rooms(services, [result.space_room_id], dict.fromkeys(wanted))
+    return BridgeOutcome(
+        guild_id,
+        guild.name,
+        result.space_room_id,
+        result.rooms_created,
+        result.state_events_sent,
+        already,
+        tuple(invited),
+    )
+
+
+async def sync_guild(services: AdminServices, guild_id: int) -> BridgeOutcome:
+    """Sync a bridged guild's space tree and power levels now. Raises :class:`ActionError`."""
+    guild = guild_or_error(services, guild_id)
+    if await services.tables.guilds.get(guild_id) is None:
+        raise ActionError(
+            f"Guild {guild.name} ({guild_id}) is not bridged; `bridge {guild_id}` bridges it.",
+            status=409,
+        )
+    result = await services.guilds.sync(guild)
+    return BridgeOutcome(
+        guild_id,
+        guild.name,
+        result.space_room_id,
+        result.rooms_created,
+        result.state_events_sent,
+        True,
+    )
+
+
+async def invite_to_rooms(
+    services: AdminServices, room_ids: list[str], users: dict[str, None] | list[str]
+) -> list[str]:
+    """Invite each user to each room (already there is fine); the users invited somewhere."""
+    invited = []
+    for user in users:
+        done = False
+        for room_id in room_ids:
+            try:
+                await services.bot.invite_user(RoomID(room_id), UserID(user))
+                done = True
+            except MatrixRequestError as error:
+                if "already in the room" in str(error.message) or error.errcode == "M_FORBIDDEN":
+                    log.debug("Not inviting %s to %s: %s", user, room_id, error)
+                    continue
+                raise ActionError(
+                    f"Could not invite {user} to {room_id}: {error.message}"
+                ) from error
+        if done:
+            invited.append(user)
+    return invited
+
+
+@dataclass(frozen=True)
+class InviteOutcome:
+    user: str
+    guild_id: int
+    name: str
+    rooms: int  # rooms and spaces the user was invited to
+
+
+async def invite(services: AdminServices, user: str, guild_id: int | None) -> InviteOutcome:
+    """Invite a Matrix user into a guild's space, its sub-spaces and every room that
+    @everyone can see on Discord. ``guild_id`` may be left out when one guild is bridged."""
+    rows = await services.tables.guilds.find()
+    if guild_id is None:
+        if len(rows) != 1:
+            names = ", ".join(f"{r.name} ({r.discord_id})" for r in rows) or "none"
+            raise ActionError(f"Name the guild: `invite {user} GUILD_ID`. Bridged guilds: {names}.")
+        guild_id = rows[0].discord_id
+    row = next((r for r in rows if r.discord_id == guild_id), None)
+    if row is None or row.space_room_id is None:
+        raise ActionError(f"Guild {guild_id} is not bridged; `bridge {guild_id}` bridges it.", 409)
+    guild = services.discord.get_guild(guild_id)
+    rooms = [row.space_room_id]
+    for portal in await services.tables.portals.find("guild_id = $1", guild_id, order="discord_id"):
+        if portal.room_id is None:
+            continue
+        channel = guild.get_channel_or_thread(portal.discord_id) if guild else None
+        if (
+            guild is not None
+            and channel is not None
+            and not channel.permissions_for(guild.default_role).view_channel
+        ):
+            continue  # a private channel: its members get in through their roles
+        rooms.append(portal.room_id)
+    count = 0
+    for room_id in rooms:
+        try:
+            await services.bot.invite_user(RoomID(room_id), UserID(user))
+            count += 1
+        except MatrixRequestError as error:
+            if "already in the room" in str(error.message):
+                count += 1
+                continue
+            raise ActionError(f"Could not invite {user} to {room_id}: {error.message}") from error
+    return InviteOutcome(user, guild_id, row.name, count)

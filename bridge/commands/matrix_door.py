@@ -1,0 +1,192 @@
+"""Bot commands from Matrix: find them, check the sender's level, run them, reply.
+
+A direct chat with the bridge bot (a room with only the bot and the sender, that is not a
+portal) is a management room: every message there is a command. Anywhere else a command
+starts with ``bridge.command_prefix``. Commands are never relayed to Discord. Every problem
+(an unknown command, bad arguments, too low a level, a failed action) is a reply.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from mautrix.errors import MatrixError
+from mautrix.types import EventID, EventType, MessageEvent, MessageType, RoomID
+
+from ..actions.admin.services import ActionError, AdminServices
+from .arguments import HelpRequested, UsageError
+from .context import CommandContext
+from .executors import EXECUTORS
+from .parse import UnknownCommand, command_spec, find_invocation, parse_arguments
+from .render import (
+    Reply,
+    error_reply,
+    help_text_reply,
+    refusal_reply,
+    unknown_reply,
+    usage_reply,
+)
+
+log = logging.getLogger("bridge.commands")
+
+
+def starts_with_prefix(body: Any, prefix: str) -> bool:
+    """Whether a message body starts with the command prefix (pure; such messages are
+    commands, never relayed)."""
+    if not isinstance(body, str) or not prefix.strip():
+        return False
+    text = body.lstrip().lower()
+    head = prefix.strip().lower()
+    return text.startswith(head) and (len(text) == len(head) or text[len(head)].isspace())
+
+
+def is_prefixed_command(raw_event: dict[str, Any], prefix: str) -> bool:
+    """A pushed ``m.room.message`` (as JSON) whose text starts with the prefix."""
+    content = raw_event.get("content")
+    return (
+        raw_event.get("type") == "m.room.message"
+        and isinstance(content, dict)
+        and content.get("msgtype") in ("m.text", None)
+        and "m.new_content" not in content
+        and starts_with_prefix(content.get("body"), prefix)
+    )
+
+
+class MatrixCommands:
+    """Runs the commands Matrix users send to the bridge bot."""
+
+    def __init__(self, services: AdminServices) -> None:
+        self.services = services
+        self.prefix: str = services.config["bridge.command_prefix"]
+
+    async def handle(self, event: MessageEvent) -> None:
+        """Run the command in ``event``, if it holds one; never raises."""
+        try:
+            await self._handle(event)
+        except Exception:
+            log.exception("Command %s in %s failed", event.event_id, event.room_id)
+
+    async def _handle(self, event: MessageEvent) -> None:
+        if event.type != EventType.ROOM_MESSAGE or event.content.msgtype != MessageType.TEXT:
+            return
+        if event.content.get_edit():
+            return
+        sender, room_id = str(event.sender), str(event.room_id)
+        if sender == self.services.bot.mxid or self.services.puppets.is_ghost(sender):
+            return
+        event.content.trim_reply_fallback()
+        body = event.content.body or ""
+        management = False
+        if not starts_with_prefix(body, self.prefix):
+            management = await self.is_management_room(room_id, sender)
+            if not management:
+                return
+        context = self._context(event, management)
+        try:
+            invocation = find_invocation(body, prefix=self.prefix, management_room=management)
+        except UsageError as error:
+            await context.reply(usage_reply(error))
+            return
+        if invocation is None:
+            return
+        log.info("Command from %s in %s: %s", sender, room_id, invocation.name)
+        await context.reply(await self.run(context, invocation.name, invocation.argv))
+
+    async def run(self, context: CommandContext, name: str, argv: list[str]) -> Reply:
+        """The reply to one command (pure of I/O except for the action it runs)."""
+        try:
+            spec = command_spec(name)
+        except UnknownCommand as error:
+            if context.level < spec_level_floor():
+                return refusal_reply(None, context.level)
+            return unknown_reply(error, self.prefix, context.management_room)
+        if context.level < spec.level:
+            return refusal_reply(spec, context.level)
+        try:
+            arguments = parse_arguments(spec, argv, "" if context.management_room else self.prefix)
+        except HelpRequested as shown:
+            return help_text_reply(shown.text)
+        except UsageError as error:
+            return usage_reply(error)
+        if spec.in_room and context.management_room:
+            return error_reply(
+                f"`{spec.name}` acts on the room it is sent in: send "
+                f"`{self.prefix} {spec.name}` in that room, not in this direct chat."
+            )
+        try:
+            return await EXECUTORS[spec.name](context, arguments)
+        except ActionError as error:
+            return error_reply(str(error))
+        except Exception as error:
+            log.exception("Command %s failed", spec.name)
+            return error_reply(
+                f"`{spec.name}` failed in the bridge ({type(error).__name__}: {error}). "
+                "The bridge's log has the details."
+            )
+
+    async def is_management_room(self, room_id: str, sender: str) -> bool:
+        """Not a portal, and only the bot and the sender are in it."""
+        if await self.services.tables.portal_by_room(room_id) is not None:
+            return False
+        guild = await self.services.tables.guilds.find_one("space_room_id = $1", room_id)
+        if guild is not None:
+            return False
+        try:
+            members = await self.services.bot.get_joined_members(RoomID(room_id))
+        except MatrixError as error:
+            log.warning("Could not read the members of %s: %s", room_id, error)
+            return False
+        return set(members) == {self.services.bot.mxid, sender}
+
+    def _context(self, event: MessageEvent, management: bool) -> CommandContext:
+        room_id, event_id = str(event.room_id), str(event.event_id)
+        thread_root = event.content.get_thread_parent()
+        bot = self.services.bot
+
+        async def reply(message: Reply) -> str:
+            content = message.content()
+            if thread_root:
+                content["m.relates_to"] = {
+                    "rel_type": "m.thread",
+                    "event_id": str(thread_root),
+                    "is_falling_back": False,
+                    "m.in_reply_to": {"event_id": event_id},
+                }
+            else:
+                content["m.relates_to"] = {"m.in_reply_to": {"event_id": event_id}}
+            sent = await bot.send_message_event(RoomID(room_id), EventType.ROOM_MESSAGE, content)  # type: ignore[arg-type]
+            return str(sent)
+
+        async def edit(target: str, message: Reply) -> None:
+            new = message.content()
+            content = {
+                **new,
+                "body": f"* {new['body']}",
+                "formatted_body": f"* {new['formatted_body']}",
+                "m.new_content": new,
+                "m.relates_to": {"rel_type": "m.replace", "event_id": target},
+            }
+            await bot.send_message_event(RoomID(room_id), EventType.ROOM_MESSAGE, content)  # type: ignore[arg-type]
+
+        return CommandContext(
+            services=self.services,
+            sender=str(event.sender),
+            room_id=room_id,
+            event_id=event_id,
+            level=self.services.level_of(str(event.sender)),
+            prefix=self.prefix,
+            management_room=management,
+            reply=reply,
+            edit=edit,
+        )
+
+
+def spec_level_floor() -> Any:
+    """The lowest level any command needs (below it, every command is refused)."""
+    from .table import COMMANDS
+
+    return min(spec.level for spec in COMMANDS.values())
+
+
+__all__ = ["MatrixCommands", "EventID", "is_prefixed_command", "starts_with_prefix"]

@@ -1,0 +1,77 @@
+"""Counts of relayed messages and the last error, per guild, for ``status`` (in memory).
+
+Counts start with the process; the last hour is a sliding window of timestamps.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from dataclasses import dataclass, field
+
+HOUR_SECONDS = 3600.0
+TO_MATRIX = "discord→matrix"
+TO_DISCORD = "matrix→discord"
+
+
+@dataclass
+class LastError:
+    text: str
+    at: float  # s since the epoch
+
+
+@dataclass
+class GuildCounts:
+    """One guild's counters: messages each way, since start and in the last hour."""
+
+    total: dict[str, int] = field(default_factory=lambda: {TO_MATRIX: 0, TO_DISCORD: 0})
+    recent: dict[str, deque[float]] = field(
+        default_factory=lambda: {TO_MATRIX: deque(), TO_DISCORD: deque()}
+    )
+    last_error: LastError | None = None
+
+
+class RelayStats:
+    """Messages relayed per guild and direction, and each guild's last relay error."""
+
+    def __init__(self, clock: object = time.monotonic) -> None:
+        self._clock = clock
+        self._guilds: dict[int, GuildCounts] = {}
+
+    def _counts(self, guild_id: int) -> GuildCounts:
+        return self._guilds.setdefault(guild_id, GuildCounts())
+
+    def relayed(self, guild_id: int | None, direction: str) -> None:
+        """One message relayed (``TO_MATRIX`` or ``TO_DISCORD``) in a guild's channel."""
+        if guild_id is None:
+            return
+        counts = self._counts(guild_id)
+        counts.total[direction] += 1
+        counts.recent[direction].append(self._clock())  # type: ignore[operator]
+
+    def failed(self, guild_id: int | None, text: str) -> None:
+        """A relay failure in a guild: kept as its last error, with the wall-clock time."""
+        if guild_id is not None:
+            self._counts(guild_id).last_error = LastError(text, time.time())
+
+    def since_start(self, guild_id: int, direction: str) -> int:
+        counts = self._guilds.get(guild_id)
+        return counts.total[direction] if counts else 0
+
+    def last_hour(self, guild_id: int, direction: str) -> int:
+        counts = self._guilds.get(guild_id)
+        if counts is None:
+            return 0
+        recent = counts.recent[direction]
+        cutoff = self._clock() - HOUR_SECONDS  # type: ignore[operator]
+        while recent and recent[0] < cutoff:
+            recent.popleft()
+        return len(recent)
+
+    def last_error(self, guild_id: int) -> LastError | None:
+        counts = self._guilds.get(guild_id)
+        return counts.last_error if counts else None
+
+    def forget(self, guild_id: int) -> None:
+        """An unbridged guild's counters go."""
+        self._guilds.pop(guild_id, None)
