@@ -155,3 +155,12 @@ class PermissionNoticeRow:
     room_id: str
     mxid: str
     sent_at: int  # ms since the epoch
+
+
+@dataclass
+class ExcludedChannelRow:
+    """A channel unbridged on its own while its guild stays bridged: syncs leave it out."""
+
+    channel_id: int
+    guild_id: int
+    excluded_at: int  # ms since the epoch

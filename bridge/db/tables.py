@@ -12,6 +12,7 @@ from typing import Any, Generic, TypeVar
 from mautrix.util.async_db import Database
 
 from .rows import (
+    ExcludedChannelRow,
     GuildRow,
     HandledTransactionRow,
     ImportCheckpointRow,
@@ -116,6 +117,9 @@ class BridgeTables:
         )
         self.handled_transactions = Table(db, "handled_txn", HandledTransactionRow, ("txn_id",))
         self.matrix_inbox = Table(db, "matrix_inbox", MatrixInboxRow, ("event_id",))
+        self.excluded_channels = Table(
+            db, "excluded_channel", ExcludedChannelRow, ("channel_id",)
+        )
         self.permission_notices = Table(
             db, "permission_notice", PermissionNoticeRow, ("room_id", "mxid")
         )

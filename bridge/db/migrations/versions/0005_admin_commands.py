@@ -32,9 +32,17 @@ def upgrade() -> None:
         sa.Column("mxid", sa.Text, primary_key=True),
         sa.Column("sent_at", sa.BigInteger, nullable=False),
     )
+    # Channels an admin unbridged while their guild stays bridged: syncs skip them.
+    op.create_table(
+        "excluded_channel",
+        sa.Column("channel_id", sa.BigInteger, primary_key=True),
+        sa.Column("guild_id", sa.BigInteger, nullable=False),
+        sa.Column("excluded_at", sa.BigInteger, nullable=False),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("excluded_channel")
     op.drop_table("permission_notice")
     with op.batch_alter_table("portal") as batch:
         batch.drop_column("relay_enabled")
