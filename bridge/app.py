@@ -23,6 +23,7 @@ from mautrix.types import (
 
 from .actions.admin.imports import ImportJobs
 from .actions.admin.services import AdminServices
+from .actions.admin.unbridge_triggers import unbridge_unconfigured, watch_guild_removal
 from .actions.d2m.catch_up import queue_catch_up
 from .actions.d2m.services import RelayOptions, RelayServices
 from .actions.m2d import handle as matrix_to_discord
@@ -224,6 +225,7 @@ class Bridge:
             imports=ImportJobs(self),
         )
         self.commands = MatrixCommands(self.admin)
+        watch_guild_removal(self.discord, self.admin)  # GUILD_DELETE: the guild is unbridged
 
     async def _queue_kept_events(self) -> None:
         """Events the homeserver pushed before a restart and that were not relayed yet."""
@@ -256,12 +258,14 @@ class Bridge:
 
     async def _bridge_guilds(self) -> None:
         """Guilds bridged before (catching up with what changed) and those in the config."""
-        assert self.guilds is not None
+        assert self.guilds is not None and self.admin is not None
+        configured = [int(g) for g in self.config["bridge.guilds"]]
+        await unbridge_unconfigured(self.admin, configured)  # bridged by the config, gone from it
         wanted = await self.guilds.bridged_guild_ids()
-        wanted += [int(g) for g in self.config["bridge.guilds"] if int(g) not in wanted]
+        wanted += [g for g in configured if g not in wanted]
         for guild_id in wanted:
             try:
-                result = await self.guilds.bridge_guild(guild_id)
+                result = await self.guilds.bridge_guild(guild_id, bridged_by="config")
             except GuildNotFound as error:
                 log.error("%s: check bridge.guilds and the bot's invite", error)
                 continue
@@ -316,6 +320,8 @@ class Bridge:
         if self.appservice:
             # New transactions get 503: the homeserver keeps them and retries after a restart.
             self.appservice.stopping = True
+        if self.admin:  # imports stop between two messages, checkpoints saved (resumable)
+            await self.admin.imports.stop()
         if not self.discord.is_closed():
             await self.discord.close()
         if self._gateway_task:

@@ -5,11 +5,12 @@ from __future__ import annotations
 import argparse
 from collections.abc import Awaitable, Callable
 
-from . import run_bridging, run_info
+from . import run_bridging, run_import, run_info, run_rooms, run_status, run_unbridge
 from .context import CommandContext
 from .render import Reply
 
-Executor = Callable[[CommandContext, argparse.Namespace], Awaitable[Reply]]
+# None: the executor posted its reply itself (``context.reply``), to edit it as it goes.
+Executor = Callable[[CommandContext, argparse.Namespace], Awaitable[Reply | None]]
 
 EXECUTORS: dict[str, Executor] = {
     "help": run_info.run_help,
@@ -19,4 +20,12 @@ EXECUTORS: dict[str, Executor] = {
     "bridge": run_bridging.run_bridge,
     "sync": run_bridging.run_sync,
     "invite": run_bridging.run_invite,
+    "bridge-room": run_rooms.run_bridge_room,
+    "set-relay": run_rooms.run_set_relay,
+    "unset-relay": run_rooms.run_unset_relay,
+    "unbridge": run_unbridge.run_unbridge,
+    "delete-portal": run_unbridge.run_delete_portal,
+    "status": run_status.run_status,
+    "import": run_import.run_import,
+    "cancel": run_import.run_cancel,
 }

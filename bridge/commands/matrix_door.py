@@ -12,7 +12,7 @@ import logging
 from typing import Any
 
 from mautrix.errors import MatrixError
-from mautrix.types import EventID, EventType, MessageEvent, MessageType, RoomID
+from mautrix.types import EventType, MessageEvent, MessageType, RoomID
 
 from ..actions.admin.services import ActionError, AdminServices
 from .arguments import HelpRequested, UsageError
@@ -27,6 +27,7 @@ from .render import (
     unknown_reply,
     usage_reply,
 )
+from .table import LOWEST_LEVEL
 
 log = logging.getLogger("bridge.commands")
 
@@ -91,14 +92,16 @@ class MatrixCommands:
         if invocation is None:
             return
         log.info("Command from %s in %s: %s", sender, room_id, invocation.name)
-        await context.reply(await self.run(context, invocation.name, invocation.argv))
+        reply = await self.run(context, invocation.name, invocation.argv)
+        if reply is not None:  # None: the executor posted its reply itself (progress messages)
+            await context.reply(reply)
 
-    async def run(self, context: CommandContext, name: str, argv: list[str]) -> Reply:
+    async def run(self, context: CommandContext, name: str, argv: list[str]) -> Reply | None:
         """The reply to one command (pure of I/O except for the action it runs)."""
         try:
             spec = command_spec(name)
         except UnknownCommand as error:
-            if context.level < spec_level_floor():
+            if context.level < LOWEST_LEVEL:
                 return refusal_reply(None, context.level)
             return unknown_reply(error, self.prefix, context.management_room)
         if context.level < spec.level:
@@ -180,13 +183,3 @@ class MatrixCommands:
             reply=reply,
             edit=edit,
         )
-
-
-def spec_level_floor() -> Any:
-    """The lowest level any command needs (below it, every command is refused)."""
-    from .table import COMMANDS
-
-    return min(spec.level for spec in COMMANDS.values())
-
-
-__all__ = ["MatrixCommands", "EventID", "is_prefixed_command", "starts_with_prefix"]

@@ -5,12 +5,15 @@ from __future__ import annotations
 import argparse
 
 from ..actions.admin import bridging
+from . import run_import
 from .context import CommandContext
 from .render import Reply
 from .run_info import matrix_to
 
 
-async def run_bridge(context: CommandContext, arguments: argparse.Namespace) -> Reply:
+async def run_bridge(context: CommandContext, arguments: argparse.Namespace) -> Reply | None:
+    if arguments.import_history:
+        return await run_import.bridge_and_import(context, arguments.guild)
     outcome = await bridging.bridge_guild(context.services, arguments.guild, context.actor)
     server = context.services.config["homeserver.domain"]
     link = f"[{outcome.space_room_id}]({matrix_to(outcome.space_room_id, server)})"

@@ -146,3 +146,6 @@ COMMANDS: dict[str, CommandSpec] = {
         ),
     )
 }
+
+# Below this level every command is refused (the sender may not use the bridge at all).
+LOWEST_LEVEL = min(spec.level for spec in COMMANDS.values())

@@ -117,9 +117,7 @@ class BridgeTables:
         )
         self.handled_transactions = Table(db, "handled_txn", HandledTransactionRow, ("txn_id",))
         self.matrix_inbox = Table(db, "matrix_inbox", MatrixInboxRow, ("event_id",))
-        self.excluded_channels = Table(
-            db, "excluded_channel", ExcludedChannelRow, ("channel_id",)
-        )
+        self.excluded_channels = Table(db, "excluded_channel", ExcludedChannelRow, ("channel_id",))
         self.permission_notices = Table(
             db, "permission_notice", PermissionNoticeRow, ("room_id", "mxid")
         )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -36,6 +37,12 @@ class ImportRequest:
     since: datetime | None = None
     # A channel whose room has live messages gets a new room (the old one tombstoned).
     replace_rooms: bool = False
+    # Recorded as ``guild.bridged_by`` if the import is what bridges the guild.
+    bridged_by: str | None = None
+
+
+def _never() -> bool:
+    return False
 
 
 @dataclass
@@ -49,6 +56,8 @@ class ImportRun:
     errors: list[str] = field(default_factory=list)
     done: list[asyncio.Future] = field(default_factory=list)
     _bridged: asyncio.Task | None = None
+    # Asked between messages and before each channel: True stops the import, resumable.
+    should_stop: Callable[[], bool] = _never
 
     async def queue_channels(self) -> None:
         """Runs logged in, before the gateway connects: queue one job per chosen channel."""
@@ -74,7 +83,10 @@ class ImportRun:
             ) -> None:
                 try:
                     async with semaphore:
-                        await self._import_channel(channel_id)
+                        if self.should_stop():
+                            self.reports[channel_id].stopped = True
+                        else:
+                            await self._import_channel(channel_id)
                 except ImportRefused as error:
                     self.errors.append(str(error))
                 except Exception as error:
@@ -90,7 +102,9 @@ class ImportRun:
         assert self.bridge.guilds is not None
         if self._bridged is None:
             self._bridged = asyncio.ensure_future(
-                self.bridge.guilds.bridge_guild(self.request.guild_id)
+                self.bridge.guilds.bridge_guild(
+                    self.request.guild_id, bridged_by=self.request.bridged_by
+                )
             )
         await self._bridged
 
@@ -110,17 +124,35 @@ class ImportRun:
         report = self.reports[channel_id]
         if isinstance(channel, discord.ForumChannel):
             for post in threads:  # each post is a room of its own
+                if self.should_stop():
+                    report.stopped = True
+                    return
                 targets = await self._destinations([post.id])
                 stream = channel_items(post, self.request.since)
                 await import_stream(
-                    relay, post.id, stream, targets, self.progress, report, progress_key=channel_id
+                    relay,
+                    post.id,
+                    stream,
+                    targets,
+                    self.progress,
+                    report,
+                    progress_key=channel_id,
+                    should_stop=self.should_stop,
                 )
             return
         targets = await self._destinations([channel.id, *(t.id for t in threads)])
         streams = [channel_items(channel, self.request.since)]
         streams += [channel_items(thread, self.request.since) for thread in threads]
-        await import_stream(relay, channel.id, merged(streams), targets, self.progress, report)
-        if channel.id in targets:
+        await import_stream(
+            relay,
+            channel.id,
+            merged(streams),
+            targets,
+            self.progress,
+            report,
+            should_stop=self.should_stop,
+        )
+        if channel.id in targets and not report.stopped:
             pins = [m.id async for m in channel.pins(limit=None, oldest_first=True)]
             await set_pins(relay, targets[channel.id].room_id, pins)
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 
 import discord
@@ -42,6 +42,7 @@ class ChannelReport:
     imported: int = 0
     skipped: dict[str, int] = field(default_factory=dict)
     already_done: bool = False
+    stopped: bool = False  # cancelled before the end (resumable: the checkpoint is saved)
 
     def skip(self, reason: str) -> None:
         self.skipped[reason] = self.skipped.get(reason, 0) + 1
@@ -87,11 +88,14 @@ async def import_stream(
     progress: Progress,
     report: ChannelReport,
     progress_key: int | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> None:
     """Send every item of one room's stream, in order, then mark the channel finished.
 
     ``destinations`` maps each source channel (the channel, its threads) to where it goes;
     ``progress_key`` is the channel progress is counted under (a forum, for its posts).
+    ``should_stop`` is asked between messages: once it answers True the checkpoint is saved
+    and the stream left unfinished (``report.stopped``); the next import resumes there.
     """
     shown_as = channel_id if progress_key is None else progress_key
     checkpoint = await check_importable(services, channel_id)
@@ -101,6 +105,10 @@ async def import_stream(
     progress.begin_sending()
     since_checkpoint = 0
     async for item in prepared(services, items, destinations):
+        if should_stop is not None and should_stop():
+            await _save(services, checkpoint)
+            report.stopped = True
+            return
         message = item.message
         if checkpoint.last_message_id is not None and message.id <= checkpoint.last_message_id:
             progress.advance(shown_as, 0, skipped=1)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, replace
 
 import discord
@@ -37,6 +38,7 @@ from ..locks import KeyedLocks
 from ..matrix.media import MediaError, MediaRepo
 from ..puppet.puppets import Puppets
 from .apply_state import apply_state, send_state
+from .excluded import without_excluded
 from .state_cache import RoomStateCache
 
 log = logging.getLogger("bridge.portal.guild")
@@ -130,6 +132,10 @@ class GuildBridge:
         except Exception:
             log.exception("Syncing guild %s failed", guild_id)
 
+    def locked(self, guild_id: int) -> AbstractAsyncContextManager[None]:
+        """The lock a guild's syncs hold (``async with``): unbridging holds it too."""
+        return self._locks(guild_id)
+
     async def wait_idle(self) -> None:
         """Wait for scheduled syncs, those already running too (tests and shutdown)."""
         while self._running:
@@ -138,6 +144,7 @@ class GuildBridge:
     async def sync(self, guild: discord.Guild) -> SyncResult:
         async with self._locks(guild.id):
             snapshot = guild_snapshot(guild, self._archived_posts.get(guild.id, ()))
+            snapshot = await without_excluded(self.tables, snapshot)  # unbridged channels
             await self._ensure_powerful_ghosts(guild, snapshot)
             pack = await self._image_pack(guild)
             return await self._sync_snapshot(snapshot, pack)

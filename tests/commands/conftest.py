@@ -35,9 +35,10 @@ class Chat:
         async def check() -> dict[str, Any] | None:
             for event in await self.client.timeline(self.room_id, types=["m.room.message"]):
                 relates = event["content"].get("m.relates_to") or {}
-                if event["sender"] == BOT and (relates.get("m.in_reply_to") or {}).get(
-                    "event_id"
-                ) == event_id:
+                if (
+                    event["sender"] == BOT
+                    and (relates.get("m.in_reply_to") or {}).get("event_id") == event_id
+                ):
                     return event
             return None
 

@@ -12,11 +12,13 @@ from typing import Any
 
 from mautrix.types import Event, EventType, MessageEvent, ReactionEvent, RedactionEvent
 
+from ...convert.m2d import notices
 from ...db.rows import PortalRow
 from ...permissions import Level, permission_level
 from ...stats import TO_DISCORD
 from . import edits, reactions, send
 from .failures import reason_for, report_failure
+from .notices import notify_once
 from .services import M2DServices
 
 log = logging.getLogger("bridge.m2d")
@@ -73,6 +75,11 @@ async def _handle(services: M2DServices, event: Any) -> None:
         return
     if permission_level(str(event.sender), services.options.permissions) < Level.RELAY:
         log.debug("%s may not relay to Discord; ignoring %s", event.sender, event.event_id)
+        admins = notices.admins_of(dict(services.options.permissions))
+        await notify_once(services, event, notices.no_level_notice(admins))
+        return
+    if not portal.relay_enabled:  # unset-relay
+        await notify_once(services, event, notices.relay_off_notice())
         return
     try:
         if isinstance(event, ReactionEvent):

@@ -76,6 +76,19 @@ class Webhooks:
         """
         return webhook_id in self._ids
 
+    def forget(self, channel_id: int) -> None:
+        """Drop the channel's cached webhook (its channel was unbridged); its id stays known,
+        so the messages it already sent are still recognised as the bridge's own."""
+        self._cache.pop(channel_id, None)
+
+    async def use(self, channel_id: int, webhook: discord.Webhook) -> None:
+        """Post in the channel through ``webhook`` from now on (``set-relay --webhook``): it is
+        stored in the channel's portal row and replaces the cached one."""
+        await self.load()
+        async with self._locks(channel_id):
+            await self._store(channel_id, webhook)
+            self._remember(channel_id, webhook)
+
     async def get(self, channel_id: int) -> discord.Webhook:
         """The channel's webhook: the stored one, else a new one (stored for next time)."""
         await self.load()

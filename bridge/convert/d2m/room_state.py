@@ -260,13 +260,23 @@ def merge_power_levels(
     Ghost levels follow Discord, so they come only from ``desired``; every other user's entry
     in ``actual`` is kept, unless ``desired`` names that user (in rooms before version 12 the
     bot, at 100). ``is_ghost`` must be False for the bot. Under room version 12 the creator is
-    never in ``actual["users"]``, so nothing needs excluding for it.
+    never in ``actual["users"]``, so nothing needs excluding for it. Event levels above 100 in
+    ``actual`` (Synapse gives ``m.room.tombstone`` 150 in rooms it creates for users) stay:
+    in a Matrix room the bridge adopted, its bot at 100 could not change them.
     """
     users = dict(desired.get("users", {}))
     for user, level in ((actual or {}).get("users") or {}).items():
         if not is_ghost(user) and user not in users:
             users[user] = level
-    return {**desired, "users": users}
+    merged = {**desired, "users": users}
+    high = {
+        event_type: level
+        for event_type, level in ((actual or {}).get("events") or {}).items()
+        if isinstance(level, int) and level > 100
+    }
+    if high:
+        merged["events"] = {**desired.get("events", {}), **high}
+    return merged
 
 
 def state_diff(

@@ -1,0 +1,186 @@
+"""Taking the bridge out of one Matrix room: kept as an archive, or emptied.
+
+Archive: the bridge-info state is sent again empty, a notice says why, the room's ghosts
+leave, the bridge's alias is removed, and the bot leaves last; Matrix users and the history
+stay. Emptied: every member is removed, every local alias too, and the bot leaves last.
+Each step is best effort: a failure is logged and the next step still runs, so that one
+stubborn room never leaves the others half done.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from mautrix.api import Method, Path
+from mautrix.errors import MatrixError
+from mautrix.types import MessageType, RoomID, TextMessageEventContent, UserID
+
+from ...convert.d2m.room_state import alias_localpart
+from ...portal.apply_state import send_state
+from .services import AdminServices
+
+log = logging.getLogger("bridge.admin.unbridge")
+
+BRIDGE_STATE_TYPES = ("m.bridge", "uk.half-shot.bridge")
+PRESENT = ("join", "invite", "knock")
+RoomState = dict[tuple[str, str], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class RoomExit:
+    """One room (or space) the bridge leaves.
+
+    ``alias`` is the bridge's ``#discord_<id>:domain`` of the room; ``detach`` makes the room
+    leave its parent space, which stays bridged (a channel unbridged on its own).
+    """
+
+    room_id: str
+    alias: str
+    detach: bool = False
+
+
+async def archive_room(services: AdminServices, room: RoomExit, notice: str) -> None:
+    """Leave ``room`` as an archive: bridge state emptied, ``notice`` sent, ghosts gone,
+    the bridge's alias removed, the bot gone; Matrix members and history stay."""
+    state = await _state(services, room.room_id)
+    if room.detach:
+        await _detach(services, room.room_id, state)
+    for (event_type, state_key), content in state.items():
+        if event_type in BRIDGE_STATE_TYPES and content:
+            await _send_state(services, room.room_id, event_type, state_key, {})
+    await _notice(services, room.room_id, notice)
+    await _ghosts_leave(services, room.room_id, state, "The room is no longer bridged")
+    # Without this, bridging the channel again fails: its new room cannot take the alias,
+    # which would still point here ("Room alias already taken").
+    await _remove_aliases(services, room.room_id, state, [room.alias])
+    await _bot_leaves(services, room.room_id, "No longer bridged to Discord")
+
+
+async def empty_room(services: AdminServices, room: RoomExit, reason: str) -> None:
+    """Empty ``room``: invite-only, every member kicked with ``reason`` (ghosts leave),
+    every local alias removed, the bot gone last."""
+    state = await _state(services, room.room_id)
+    if room.detach:
+        await _detach(services, room.room_id, state)
+    join_rule = state.get(("m.room.join_rules", ""), {}).get("join_rule")
+    if join_rule not in (None, "invite"):  # nobody comes back in once it is empty
+        await _send_state(services, room.room_id, "m.room.join_rules", "", {"join_rule": "invite"})
+    await _ghosts_leave(services, room.room_id, state, reason)
+    bot = services.bot
+    for user in _members(state):
+        if user == bot.mxid or services.puppets.is_ghost(user):
+            continue
+        try:
+            await bot.kick_user(RoomID(room.room_id), UserID(user), reason=reason)
+        except MatrixError as error:
+            log.warning("Could not kick %s from %s: %s", user, room.room_id, error)
+    aliases = [room.alias, *await _local_aliases(services, room.room_id)]
+    await _remove_aliases(services, room.room_id, state, list(dict.fromkeys(aliases)))
+    await _bot_leaves(services, room.room_id, reason)
+
+
+async def _state(services: AdminServices, room_id: str) -> RoomState:
+    """The room's current state as the bot sees it (empty if it cannot, e.g. not in it)."""
+    try:
+        events = await services.bot.api.request(Method.GET, Path.v3.rooms[room_id].state)
+    except MatrixError as error:
+        log.warning("Could not read the state of %s: %s", room_id, error)
+        return {}
+    return {(e["type"], e.get("state_key", "")): e.get("content", {}) for e in events}
+
+
+def _members(state: RoomState) -> list[str]:
+    return [
+        key
+        for (event_type, key), content in state.items()
+        if event_type == "m.room.member" and content.get("membership") in PRESENT
+    ]
+
+
+async def _send_state(
+    services: AdminServices, room_id: str, event_type: str, state_key: str, content: dict
+) -> None:
+    try:
+        await send_state(services.bot, room_id, event_type, state_key, content)
+        services.guilds.state.record(room_id, event_type, state_key, content)
+    except MatrixError as error:
+        log.warning("Could not send %s to %s: %s", event_type, room_id, error)
+
+
+async def _detach(services: AdminServices, room_id: str, state: RoomState) -> None:
+    """The room leaves its parent spaces: their ``m.space.child`` and its ``m.space.parent``."""
+    for (event_type, parent), content in state.items():
+        if event_type == "m.space.parent" and content:
+            await _send_state(services, parent, "m.space.child", room_id, {})
+            await _send_state(services, room_id, "m.space.parent", parent, {})
+
+
+async def _notice(services: AdminServices, room_id: str, text: str) -> None:
+    try:
+        content = TextMessageEventContent(msgtype=MessageType.NOTICE, body=text)
+        await services.bot.send_message(RoomID(room_id), content)
+    except MatrixError as error:
+        log.warning("Could not post the unbridging notice in %s: %s", room_id, error)
+
+
+async def _ghosts_leave(
+    services: AdminServices, room_id: str, state: RoomState, reason: str
+) -> None:
+    """Every ghost in the room leaves; the puppets forget their profile there."""
+    room = RoomID(room_id)
+    for user in _members(state):
+        ghost_id = services.puppets.ghost_id_of(user)
+        if ghost_id is None:
+            continue
+        intent = services.puppets.intent(ghost_id)
+        known = await intent.state_store.get_membership(room, intent.mxid)
+        # Puppets.leave also drops its per-room memory, but skips rooms its store misses.
+        await services.puppets.leave(ghost_id, [room_id], reason)
+        if known in ("join", "invite"):
+            continue
+        try:
+            await intent.leave_room(room, reason=reason)
+        except MatrixError as error:
+            log.warning("%s could not leave %s: %s", user, room_id, error)
+
+
+async def _local_aliases(services: AdminServices, room_id: str) -> list[str]:
+    try:
+        answer = await services.bot.api.request(Method.GET, Path.v3.rooms[room_id].aliases)
+    except MatrixError as error:
+        log.warning("Could not list the aliases of %s: %s", room_id, error)
+        return []
+    return [str(alias) for alias in answer.get("aliases", [])]
+
+
+async def _remove_aliases(
+    services: AdminServices, room_id: str, state: RoomState, aliases: list[str]
+) -> None:
+    """Take the aliases out of the room's canonical alias event first (one event; Synapse
+    would otherwise send it itself for each deleted alias), then out of the directory."""
+    canonical = state.get(("m.room.canonical_alias", ""), {})
+    main, alternatives = canonical.get("alias"), canonical.get("alt_aliases") or []
+    kept = [alias for alias in alternatives if alias not in aliases]
+    if main in aliases or kept != alternatives:
+        content: dict[str, Any] = {"alt_aliases": kept} if kept else {}
+        if main and main not in aliases:
+            content["alias"] = main
+        await _send_state(services, room_id, "m.room.canonical_alias", "", content)
+    domain = services.config["homeserver.domain"]
+    for alias in aliases:
+        if not alias.endswith(f":{domain}"):
+            continue  # another server's alias: not ours to remove
+        try:
+            await services.bot.remove_room_alias(alias_localpart(alias))
+        except MatrixError as error:
+            log.warning("Could not remove the alias %s of %s: %s", alias, room_id, error)
+
+
+async def _bot_leaves(services: AdminServices, room_id: str, reason: str) -> None:
+    try:
+        await services.bot.leave_room(RoomID(room_id), reason=reason)
+    except MatrixError as error:
+        log.warning("The bot could not leave %s: %s", room_id, error)
+    services.guilds.state.forget(room_id)
