@@ -42,6 +42,7 @@ from .discord.client import (
 )
 from .discord.dispatcher import DiscordDispatcher
 from .discord.message_dispatcher import register_message_handlers
+from .discord.slash import register_slash_commands
 from .matrix.appservice import BridgeAppService
 from .matrix.checks import check_homeserver
 from .matrix.media import MediaRepo, allowed_media_hosts
@@ -226,6 +227,7 @@ class Bridge:
         )
         self.commands = MatrixCommands(self.admin)
         watch_guild_removal(self.discord, self.admin)  # GUILD_DELETE: the guild is unbridged
+        self.slash = register_slash_commands(self.discord, self.admin)  # Discord's /matrix
 
     async def _queue_kept_events(self) -> None:
         """Events the homeserver pushed before a restart and that were not relayed yet."""

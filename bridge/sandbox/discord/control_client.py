@@ -117,6 +117,31 @@ class Control:
     async def seed_history(self, channel_id: int | str, **body: Any) -> dict[str, Any]:
         return await self.request("POST", f"/channels/{channel_id}/history", body)
 
+    # -- application commands ----------------------------------------------------------------
+
+    async def run_command(
+        self,
+        application_id: int | str,
+        user_id: int | str,
+        channel_id: int | str,
+        command: str,
+        **options: Any,
+    ) -> dict[str, Any]:
+        """A user runs a registered command (``"matrix info"``: command, then subcommand) in a
+        channel, with ``options`` by name; the INTERACTION_CREATE payload sent to the bot."""
+        body = {
+            "application_id": str(application_id),
+            "user_id": str(user_id),
+            "channel_id": str(channel_id),
+            "command": command,
+            "options": options,
+        }
+        return await self.request("POST", "/interactions", body)
+
+    async def interaction_messages(self, interaction_id: int | str) -> list[dict[str, Any]]:
+        """The bot's answers to an interaction (original, then follow-ups; ephemeral too)."""
+        return await self.request("GET", f"/interactions/{interaction_id}/messages")
+
     # -- faults ------------------------------------------------------------------------------
 
     async def drop_gateway(self, *, code: int = 4000, abort: bool = False, expire: bool = False) -> Any:  # fmt: skip

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from aiohttp import web
 
-from . import payloads, payloads_messages
+from . import errors, payloads, payloads_messages
 from .control_common import (
     Route,
     attachments_from,
@@ -204,15 +204,34 @@ async def create_webhook(request: web.Request) -> web.Response:
 
 @control_handler
 async def create_interaction(request: web.Request) -> web.Response:
+    """``data`` as Discord sends it, or ``command`` (its words, e.g. ``"matrix bridge"``) and
+    ``options`` (by name) to build it from the registered command."""
     data, store = await body(request), store_of(request)
+    app_id, user_id = int(data["application_id"]), int(data["user_id"])
+    channel_id = optional_id(data, "channel_id")
+    command = data.get("data", {"id": "0", "name": "command", "type": 1})
+    if data.get("command"):
+        guild_id = store.get_channel(channel_id).guild_id if channel_id is not None else None
+        command = store.command_data(
+            app_id, data["command"], data.get("options"), guild_id=guild_id, user_id=user_id
+        )
     interaction = store.create_interaction(
-        int(data["application_id"]),
-        int(data["user_id"]),
-        data.get("data", {"id": "0", "name": "command", "type": 1}),
-        channel_id=optional_id(data, "channel_id"),
-        type=int(data.get("type", 2)),
+        app_id, user_id, command, channel_id=channel_id, type=int(data.get("type", 2))
     )
     return ok(store.interaction_payload(interaction), 201)
+
+
+@control_handler
+async def interaction_messages(request: web.Request) -> web.Response:
+    """The bot's answers to an interaction (original response, then follow-ups), ephemeral
+    ones included, as the invoking user sees them."""
+    store = store_of(request)
+    interaction = store.interactions.get(path_id(request, "interaction_id"))
+    if interaction is None:
+        raise errors.not_found(errors.UNKNOWN_INTERACTION)
+    return ok(
+        [payloads_messages.message(store, m) for m in store.interaction_messages(interaction)]
+    )
 
 
 MESSAGE_ROUTES: list[Route] = [
@@ -229,4 +248,5 @@ MESSAGE_ROUTES: list[Route] = [
     ("DELETE", "/channels/{channel_id}/pins/{message_id}", unpin),
     ("POST", "/channels/{channel_id}/typing", typing),
     ("POST", "/interactions", create_interaction),
+    ("GET", "/interactions/{interaction_id}/messages", interaction_messages),
 ]

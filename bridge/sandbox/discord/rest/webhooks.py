@@ -175,6 +175,7 @@ async def execute(request: web.Request) -> web.Response:
             webhook_id=None,
             **common,
         )
+        target.followup_ids.append(msg.id)
         return json_response(message_payload(store, msg))
     hook = target
     username = check_name(body["username"], "username") if body.get("username") else None
@@ -209,7 +210,7 @@ def _webhook_message(request: web.Request) -> Message:
     raw = request.match_info.get("message_id")
     if isinstance(target, Interaction):
         msg_id = target.original_message_id if raw is None else (int(raw) if raw.isdigit() else -1)
-        msg = store.messages.get(msg_id or -1)
+        msg = store.messages.get(msg_id or -1) or store.ephemerals.get(msg_id or -1)
         if msg is None or msg.application_id != target.application_id:
             raise errors.not_found(errors.UNKNOWN_MESSAGE)
         return msg

@@ -67,6 +67,9 @@ class StoreBase:
         self.channels: dict[int, Channel] = {}
         self.messages: dict[int, Message] = {}
         self.channel_messages: dict[int, list[int]] = {}  # channel → message ids, ascending
+        # Ephemeral interaction replies (flag 64): only the invoking user sees them, through
+        # the interaction's token; never in a channel's history, no gateway event.
+        self.ephemerals: dict[int, Message] = {}
         self.pins: dict[int, list[int]] = {}  # channel → pinned message ids, newest pin last
         self.pin_times: dict[int, datetime] = {}  # message id → when pinned
         self.webhooks: dict[int, Webhook] = {}

@@ -6,6 +6,7 @@ import secrets
 from typing import Any
 
 from .. import errors, payloads
+from .. import permissions as perms
 from .guilds import GuildsMixin
 from .models import ApplicationCommand, Attachment, Interaction, Message, MessageType
 
@@ -58,6 +59,108 @@ class InteractionsMixin(GuildsMixin):
             if c.application_id == application_id and c.guild_id == guild_id
         ]
 
+    def find_command(
+        self, application_id: int, name: str, guild_id: int | None = None
+    ) -> ApplicationCommand:
+        """The chat input command a user of ``guild_id`` sees by that name: the guild's own,
+        else the global one. 404 / 10063 Unknown application command if neither."""
+        for scope in (guild_id, None) if guild_id is not None else (None,):
+            for cmd in self.list_commands(application_id, scope):
+                if cmd.name == name and cmd.type == 1:
+                    return cmd
+        raise errors.not_found((10063, "Unknown application command"))
+
+    def command_data(
+        self,
+        application_id: int,
+        command: str,
+        options: dict[str, Any] | None = None,
+        *,
+        guild_id: int | None = None,
+        user_id: int | None = None,
+    ) -> dict[str, Any]:
+        """The ``data`` of the INTERACTION_CREATE Discord sends when a user runs a registered
+        command: ``command`` is its words (``"matrix"``, ``"matrix bridge"``, ``"cmd group
+        sub"``), ``options`` the values by option name (users, channels and roles by id).
+        Subcommands nest as ``{"type": 1, "name", "options"}``; users, members, channels and
+        roles named are in ``resolved`` (a channel with ``user_id``'s permissions in it). 400 for an unknown subcommand or option, or a
+        required option left out."""
+        name, *path = command.split()
+        cmd = self.find_command(application_id, name, guild_id)
+        data: dict[str, Any] = {"id": str(cmd.id), "name": cmd.name, "type": cmd.type}
+        if cmd.guild_id is not None:
+            data["guild_id"] = str(cmd.guild_id)
+        specs, holder = cmd.options, data
+        for word in path:
+            spec = next((o for o in specs if o.get("name") == word and o.get("type") in (1, 2)), None)  # fmt: skip
+            if spec is None:
+                raise errors.bad_request(50035, f"{command!r}: no subcommand {word!r}")
+            nested: dict[str, Any] = {"type": spec["type"], "name": word, "options": []}
+            holder["options"] = [nested]
+            specs, holder = spec.get("options", []), nested
+        resolved: dict[str, dict[str, Any]] = {}
+        values = []
+        given = dict(options or {})
+        for spec in specs:
+            if spec.get("type") in (1, 2):
+                continue
+            if spec["name"] not in given:
+                if spec.get("required"):
+                    raise errors.bad_request(50035, f"{command!r}: {spec['name']} is required")
+                continue
+            value = self._option_value(
+                spec["type"], given.pop(spec["name"]), guild_id, user_id, resolved
+            )
+            values.append({"name": spec["name"], "type": spec["type"], "value": value})
+        if given:
+            raise errors.bad_request(50035, f"{command!r} has no option {sorted(given)}")
+        holder["options"] = values
+        if resolved:
+            data["resolved"] = resolved
+        return data
+
+    def _option_value(
+        self,
+        kind: int,
+        value: Any,
+        guild_id: int | None,
+        user_id: int | None,
+        resolved: dict[str, dict[str, Any]],
+    ) -> Any:
+        """An option's value as Discord sends it; users, channels and roles go in ``resolved``."""
+        if kind == 3:
+            return str(value)
+        if kind == 4:
+            return int(value)
+        if kind == 5:
+            return bool(value)
+        if kind == 10:
+            return float(value)
+        key = str(int(value))
+        guild = self.guilds.get(guild_id) if guild_id is not None else None
+        if kind in (8, 9) and guild is not None and int(value) in guild.roles:
+            resolved.setdefault("roles", {})[key] = payloads.role(self, guild.roles[int(value)])
+        elif kind in (6, 9):
+            user = self.get_user(int(value))
+            resolved.setdefault("users", {})[key] = payloads.user(self, user)
+            if guild is not None and user.id in guild.members:
+                member = payloads.member(self, guild.members[user.id], with_user=False)
+                resolved.setdefault("members", {})[key] = member
+        elif kind == 7:
+            channel = self.get_channel(int(value))
+            resolved.setdefault("channels", {})[key] = {
+                "id": key,
+                "name": channel.name,
+                "type": channel.type,
+                "parent_id": str(channel.parent_id) if channel.parent_id else None,
+                "permissions": str(
+                    perms.channel_permissions(self, channel.id, user_id)  # type: ignore[arg-type]
+                    if user_id is not None and channel.guild_id is not None
+                    else perms.ALL
+                ),
+            }
+        return key
+
     def create_interaction(
         self,
         application_id: int,
@@ -97,7 +200,7 @@ class InteractionsMixin(GuildsMixin):
             "token": interaction.token,
             "version": 1,
             "locale": "en-US",
-            "app_permissions": str((1 << 51) - 1),
+            "app_permissions": str(self._interaction_permissions(interaction, app_bot=True)),
             "entitlements": [],
             "authorizing_integration_owners": {"0": str(interaction.guild_id or 0)},
             "context": 0 if interaction.guild_id else 1,
@@ -112,10 +215,28 @@ class InteractionsMixin(GuildsMixin):
             data["guild_locale"] = "en-US"
             member = self.get_member(interaction.guild_id, user.id)
             data["member"] = payloads.member(self, member)
-            data["member"]["permissions"] = str((1 << 51) - 1)
+            data["member"]["permissions"] = str(self._interaction_permissions(interaction))
         else:
             data["user"] = payloads.user(self, user)
         return data
+
+    def _interaction_permissions(self, interaction: Interaction, *, app_bot: bool = False) -> int:
+        """The invoking member's (or the application's bot's) permissions where the command
+        runs: in its channel with the overwrites applied, else in its guild; in DMs, all."""
+        user_id = self.applications[interaction.application_id].bot_id if app_bot else None
+        user_id = user_id if user_id is not None else interaction.user_id
+        if interaction.guild_id is None:
+            return perms.ALL
+        if interaction.channel_id is not None:
+            return perms.channel_permissions(self, interaction.channel_id, user_id)  # type: ignore[arg-type]
+        return perms.guild_permissions(self, interaction.guild_id, user_id)  # type: ignore[arg-type]
+
+    def interaction_messages(self, interaction: Interaction) -> list[Message]:
+        """What the bot answered: the original response (if any), then the follow-ups, each as
+        it is now (ephemeral ones too, which only the invoking user sees)."""
+        ids = [interaction.original_message_id, *interaction.followup_ids]
+        found = (self.messages.get(i) or self.ephemerals.get(i) for i in ids if i is not None)
+        return [m for m in found if m is not None]
 
     def get_interaction(self, interaction_id: int, token: str) -> Interaction:
         found = (

@@ -19,6 +19,7 @@ from .reactions import ReactionsMixin
 _USER_MENTION = re.compile(r"<@!?(\d+)>")
 _ROLE_MENTION = re.compile(r"<@&(\d+)>")
 _UNSET: Any = object()
+EPHEMERAL = 1 << 6  # message flag: an interaction reply only its user sees
 
 
 class MessagesMixin(ReactionsMixin):
@@ -108,6 +109,11 @@ class MessagesMixin(ReactionsMixin):
             )
             msg.message_snapshots = [payloads_messages.snapshot(self, forwarded)]
         self._resolve_mentions(msg, allowed_mentions)
+        if msg.flags & EPHEMERAL:  # only the invoking user sees it: no history, no event
+            self.ephemerals[msg.id] = msg
+            for att in msg.attachments:
+                self.attachments[att.id] = (msg.channel_id, att)
+            return msg
         self._insert(msg)
         if emit:
             data = payloads_messages.message_event(self, msg)
@@ -175,8 +181,9 @@ class MessagesMixin(ReactionsMixin):
         allowed_mentions: dict[str, Any] | None = None,
         edited_at: datetime | None = None,
     ) -> Message:
-        """Change a message; emits MESSAGE_UPDATE. ``attachments`` is the full list to keep."""
-        msg = self.get_message(channel_id, message_id)
+        """Change a message; emits MESSAGE_UPDATE (not for an ephemeral one). ``attachments``
+        is the full list to keep."""
+        msg = self.ephemerals.get(int(message_id)) or self.get_message(channel_id, message_id)
         if content is not _UNSET:
             msg.content = content or ""
             self._resolve_mentions(msg, allowed_mentions)
@@ -202,11 +209,15 @@ class MessagesMixin(ReactionsMixin):
         self._emit_message_update(msg)
 
     def _emit_message_update(self, msg: Message) -> None:
+        if msg.id in self.ephemerals:
+            return
         data = payloads_messages.message_event(self, msg)
         self.emit("MESSAGE_UPDATE", data, msg.guild_id, Intents.GUILD_MESSAGES, msg.channel_id)
 
     def delete_message(self, channel_id: int, message_id: int) -> None:
-        """Delete a message; emits MESSAGE_DELETE."""
+        """Delete a message; emits MESSAGE_DELETE (not for an ephemeral one)."""
+        if self.ephemerals.pop(int(message_id), None) is not None:
+            return
         msg = self.get_message(channel_id, message_id)
         self._remove(msg)
         data = {"id": str(msg.id), "channel_id": str(msg.channel_id)}

@@ -306,6 +306,7 @@ class Interaction:
     user_id: int
     responded: bool = False
     original_message_id: int | None = None
+    followup_ids: list[int] = field(default_factory=list)  # follow-up messages, oldest first
 
 
 @dataclass
