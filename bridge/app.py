@@ -52,6 +52,7 @@ from .puppet.puppets import Puppets
 from .stats import RelayStats
 from .web.avatars import AvatarProxy, avatar_secret
 from .web.files import FileLinks, file_secret
+from .web.provisioning import add_provisioning_routes
 
 log = logging.getLogger("bridge")
 
@@ -110,6 +111,10 @@ class Bridge:
                 config["bridge.public_address"], file_secret(config), lambda: appservice.intent
             )
             self.file_links.add_routes(appservice.app)
+        # The provisioning API answers 503 until the admin services exist (after start).
+        add_provisioning_routes(
+            appservice.app, config["bridge.provisioning.shared_secret"], lambda: self.admin
+        )
         # Listen before anything can make the homeserver push to us (FIELD-NOTES).
         await self.appservice.start(config["appservice.hostname"], config["appservice.port"])
         log.info(
