@@ -45,7 +45,7 @@ def help_reply(level: Level, prefix: str, management_room: bool) -> Reply:
         return refusal_reply(None, level)
     lines = ["**Commands you may use**", ""]
     for spec in allowed:
-        lines.append(f"- `{command_line(prefix, management_room, spec.name)}`: {spec.summary}")
+        lines.append(f"- `{command_line(prefix, management_room, synopsis(spec))}`: {spec.summary}")
     where = (
         "In this direct chat, type commands without a prefix."
         if management_room
@@ -53,6 +53,13 @@ def help_reply(level: Level, prefix: str, management_room: bool) -> Reply:
     )
     lines += ["", f"Add `--help` to any command for its arguments. {where}"]
     return Reply("\n".join(lines))
+
+
+def synopsis(spec: CommandSpec) -> str:
+    """The command with its arguments, as argparse writes its usage (``--help`` left out):
+    ``unbridge [--delete-rooms] target``."""
+    usage = " ".join(spec.parser().format_usage().split())
+    return usage.removeprefix("usage: ").replace(" [-h]", "")
 
 
 def refusal_reply(spec: CommandSpec | None, level: Level) -> Reply:

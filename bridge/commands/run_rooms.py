@@ -24,14 +24,12 @@ async def run_bridge_room(context: CommandContext, arguments: argparse.Namespace
 
 
 async def run_set_relay(context: CommandContext, arguments: argparse.Namespace) -> Reply:
-    outcome = await relay.set_relay(context.services, context.room_id, arguments.webhook)
+    outcome = await relay.set_relay(context.services, context.room_id)
     text = (
         f"Matrix messages in this room go to **#{outcome.name}** on Discord again."
         if outcome.changed
         else f"Matrix messages in this room already go to **#{outcome.name}** on Discord."
     )
-    if outcome.webhook_id is not None:
-        text += f" They are posted through the webhook `{outcome.webhook_id}`."
     return Reply(text)
 
 

@@ -63,7 +63,9 @@ def _unbridge(parser: CommandArgumentParser) -> None:
 
 def _import(parser: CommandArgumentParser) -> None:
     parser.add_argument("target", type=snowflake, help="a guild ID or a channel ID")
-    parser.add_argument("--since", type=date, help="only messages from this date on (YYYY-MM-DD)")
+    parser.add_argument(
+        "--since", type=date, metavar="DATE", help="only messages from this date on (YYYY-MM-DD)"
+    )
     parser.add_argument(
         "--replace-rooms",
         action="store_true",
@@ -80,14 +82,6 @@ def _cancel(parser: CommandArgumentParser) -> None:
 def _invite(parser: CommandArgumentParser) -> None:
     parser.add_argument("user", type=mxid, help="the Matrix user to invite")
     _guild(parser, required=False)
-
-
-def _set_relay(parser: CommandArgumentParser) -> None:
-    parser.add_argument(
-        "--webhook",
-        metavar="URL",
-        help="post through this existing Discord webhook instead of the bridge's own",
-    )
 
 
 COMMANDS: dict[str, CommandSpec] = {
@@ -129,7 +123,6 @@ COMMANDS: dict[str, CommandSpec] = {
             "set-relay",
             Level.ADMIN,
             "Relay this room's Matrix messages to Discord (the default)",
-            _set_relay,
             in_room=True,
         ),
         CommandSpec(

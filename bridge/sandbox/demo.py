@@ -92,6 +92,8 @@ async def run(folder: Path, headless: bool) -> int:
         _say(
             "\nLook for yourself: log in to "
             f"{synapse.url} with any Matrix client as @{USER}:{SERVER} / {PASSWORD}.\n"
+            f"Run the bridge from chat: start a direct chat with @discordbot:{SERVER} and send "
+            "help (you are an admin here).\n"
             f"Act as a Discord user through the emulator's control API, e.g.:\n"
             f"  curl -X POST {emulator.api_url.rsplit('/api', 1)[0]}/_control/channels/"
             f"{sample.channels['general']}/messages -H 'Content-Type: application/json' "

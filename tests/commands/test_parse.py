@@ -129,7 +129,8 @@ def test_help_lists_only_what_the_level_allows() -> None:
     assert "bridge-room" not in user_help and "`!discord bridge`" not in user_help
     assert "need no `!discord` prefix" in user_help
     admin_help = help_reply(Level.ADMIN, PREFIX, management_room=True).markdown
-    assert all(f"- `{name}`" in admin_help for name in COMMANDS)
+    assert all(f"- `{name}" in admin_help for name in COMMANDS)
+    assert "- `unbridge [--delete-rooms] target`" in admin_help  # with its arguments
     assert "without a prefix" in admin_help
     assert help_reply(Level.NONE, PREFIX, False) == refusal_reply(None, Level.NONE)
 

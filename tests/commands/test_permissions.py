@@ -41,7 +41,7 @@ VALID = {
     "cancel": [],
     "status": ["123"],
     "invite": ["@alice:example.com", "123"],
-    "set-relay": ["--webhook", "https://discord.com/api/webhooks/1/x"],
+    "set-relay": [],
     "unset-relay": [],
     "delete-portal": [],
 }
@@ -64,7 +64,6 @@ BAD = {
     "cancel": (["abc"], "argument target"),
     "status": (["abc"], "argument guild"),
     "invite": (["alice"], "argument user"),
-    "set-relay": (["--webhook"], "argument --webhook"),
 }
 
 
@@ -138,7 +137,7 @@ async def test_help_lists_exactly_what_the_sender_may_use(
 ) -> None:
     reply = await door.run(context(level), "help", [])
     assert reply is not None
-    listed = re.findall(r"^- `!discord ([a-z-]+)`", reply.markdown, flags=re.MULTILINE)
+    listed = re.findall(r"^- `!discord ([a-z-]+)[ `]", reply.markdown, flags=re.MULTILINE)
     assert listed == [name for name, spec in COMMANDS.items() if level >= spec.level]
     if level is Level.NONE:
         assert "You may not use this bridge" in reply.markdown

@@ -114,6 +114,9 @@ async def test_guild_unbridged_as_archive_then_bridged_again(
     assert await membership(admin, room, BOT) == "leave"
     assert await membership(admin, space, BOT) == "leave"
     assert await membership(admin, room, admin.user_id) == "join"
+    # The admin who unbridged may manage the archive now that its creator (the bot) is gone.
+    levels = await admin.state_event(room, "m.room.power_levels") or {}
+    assert levels["users"][admin.user_id] == 100
     assert not await resolves(admin, f"#discord_{small_guild.lounge}:{SERVER}")
     assert await tables.guilds.get(small_guild.guild_id) is None
     assert await tables.portals.find("guild_id = $1", small_guild.guild_id) == []

@@ -10,6 +10,7 @@ stubborn room never leaves the others half done.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,9 +42,19 @@ class RoomExit:
     detach: bool = False
 
 
-async def archive_room(services: AdminServices, room: RoomExit, notice: str) -> None:
+async def archive_room(
+    services: AdminServices,
+    room: RoomExit,
+    notice: str,
+    keepers: list[str] = (),  # type: ignore[assignment]
+) -> None:
     """Leave ``room`` as an archive: bridge state emptied, ``notice`` sent, ghosts gone,
-    the bridge's alias removed, the bot gone; Matrix members and history stay."""
+    the bridge's alias removed, ``keepers`` (Matrix IDs) given power level 100, the bot gone;
+    Matrix members and history stay.
+
+    The bot created the room, and in room version 12 nobody else can be made a creator: the
+    keepers' power level is what lets the community manage its archive after the bot left.
+    """
     state = await _state(services, room.room_id)
     if room.detach:
         await _detach(services, room.room_id, state)
@@ -55,7 +66,23 @@ async def archive_room(services: AdminServices, room: RoomExit, notice: str) -> 
     # Without this, bridging the channel again fails: its new room cannot take the alias,
     # which would still point here ("Room alias already taken").
     await _remove_aliases(services, room.room_id, state, [room.alias])
+    await _hand_over(services, room.room_id, state, keepers)
     await _bot_leaves(services, room.room_id, "No longer bridged to Discord")
+
+
+async def _hand_over(
+    services: AdminServices, room_id: str, state: RoomState, keepers: Sequence[str]
+) -> None:
+    """``keepers`` get power level 100 in the room (one event; none if they have it)."""
+    levels = state.get(("m.room.power_levels", ""))
+    if not keepers or levels is None:
+        return
+    users = dict(levels.get("users") or {})
+    missing = [user for user in keepers if users.get(user, 0) < 100]
+    if not missing:
+        return
+    users.update(dict.fromkeys(missing, 100))
+    await _send_state(services, room_id, "m.room.power_levels", "", {**levels, "users": users})
 
 
 async def empty_room(services: AdminServices, room: RoomExit, reason: str) -> None:

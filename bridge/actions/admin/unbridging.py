@@ -142,12 +142,14 @@ async def unbridge(
         len(target.room_ids),
     )
     why = _why(actor, reason)
+    # Who may still manage the archives once the bot (their creator) has left.
+    keepers = list(dict.fromkeys([*([actor.mxid] if actor.mxid else []), *services.admins()]))
     for room in reversed(_room_exits(services, target)):  # the guild's space last
         if delete_rooms:
             reason_text = f"This room is no longer bridged to Discord. {why}".strip()
             await empty_room(services, room, reason_text)
         else:
-            await archive_room(services, room, f"{ARCHIVE_NOTICE} {why}".strip())
+            await archive_room(services, room, f"{ARCHIVE_NOTICE} {why}".strip(), keepers)
     await _delete_webhooks(services, target.portals)
     return UnbridgeOutcome(
         target.kind, target.target_id, target.name, len(target.room_ids), delete_rooms

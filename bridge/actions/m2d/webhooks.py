@@ -81,14 +81,6 @@ class Webhooks:
         so the messages it already sent are still recognised as the bridge's own."""
         self._cache.pop(channel_id, None)
 
-    async def use(self, channel_id: int, webhook: discord.Webhook) -> None:
-        """Post in the channel through ``webhook`` from now on (``set-relay --webhook``): it is
-        stored in the channel's portal row and replaces the cached one."""
-        await self.load()
-        async with self._locks(channel_id):
-            await self._store(channel_id, webhook)
-            self._remember(channel_id, webhook)
-
     async def get(self, channel_id: int) -> discord.Webhook:
         """The channel's webhook: the stored one, else a new one (stored for next time)."""
         await self.load()
