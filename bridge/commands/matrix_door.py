@@ -1,7 +1,7 @@
 """Bot commands from Matrix: find them, check the sender's level, run them, reply.
 
-A direct chat with the bridge bot (a room with only the bot and the sender, that is not a
-portal) is a management room: every message there is a command. Anywhere else a command
+A Matrix user's direct chat with the bridge bot (see :mod:`.management_rooms`) is a management
+room: every message there is a command. Anywhere else a command
 starts with ``bridge.command_prefix``. Commands are never relayed to Discord. Every problem
 (an unknown command, bad arguments, too low a level, a failed action) is a reply.
 """
@@ -11,13 +11,13 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from mautrix.errors import MatrixError
 from mautrix.types import EventType, MessageEvent, MessageType, RoomID
 
 from ..actions.admin.services import ActionError, AdminServices
 from .arguments import HelpRequested, UsageError
 from .context import CommandContext
 from .executors import EXECUTORS
+from .management_rooms import is_management_room
 from .parse import UnknownCommand, command_spec, find_invocation, parse_arguments
 from .render import (
     Reply,
@@ -78,11 +78,11 @@ class MatrixCommands:
             return
         event.content.trim_reply_fallback()
         body = event.content.body or ""
-        management = False
-        if not starts_with_prefix(body, self.prefix):
-            management = await self.is_management_room(room_id, sender)
-            if not management:
-                return
+        # The same check whether or not the prefix is there (commands in a direct chat act
+        # on it as one); a message elsewhere costs one key lookup.
+        management = await self.is_management_room(room_id, sender)
+        if not management and not starts_with_prefix(body, self.prefix):
+            return
         context = self._context(event, management)
         try:
             invocation = find_invocation(body, prefix=self.prefix, management_room=management)
@@ -129,18 +129,8 @@ class MatrixCommands:
             )
 
     async def is_management_room(self, room_id: str, sender: str) -> bool:
-        """Not a portal, and only the bot and the sender are in it."""
-        if await self.services.tables.portal_by_room(room_id) is not None:
-            return False
-        guild = await self.services.tables.guilds.find_one("space_room_id = $1", room_id)
-        if guild is not None:
-            return False
-        try:
-            members = await self.services.bot.get_joined_members(RoomID(room_id))
-        except MatrixError as error:
-            log.warning("Could not read the members of %s: %s", room_id, error)
-            return False
-        return set(members) == {self.services.bot.mxid, sender}
+        """The sender's direct chat with the bot (see :mod:`.management_rooms`)."""
+        return await is_management_room(self.services.tables, self.services.bot, room_id, sender)
 
     def _context(self, event: MessageEvent, management: bool) -> CommandContext:
         room_id, event_id = str(event.room_id), str(event.event_id)

@@ -17,6 +17,7 @@ from ..actions.admin import bridging
 from ..actions.admin.imports import ImportJob
 from ..actions.admin.services import ActionError
 from ..importer.progress import eta_text
+from ..plural import counted
 from .context import CommandContext
 from .render import Reply, error_reply
 from .run_info import matrix_to
@@ -43,7 +44,9 @@ def _what(job: ImportJob) -> str:
 def _of_total(job: ImportJob) -> str:
     total = job.messages_total
     done = job.messages_done
-    return f"{done} of {total} messages" if total is not None else f"{done} messages"
+    return (
+        f"{done} of {counted(total, 'message')}" if total is not None else counted(done, "message")
+    )
 
 
 def running_text(job: ImportJob, line: Callable[[str], str]) -> str:
@@ -54,7 +57,7 @@ def running_text(job: ImportJob, line: Callable[[str], str]) -> str:
     else:
         total = job.messages_total
         if total is None:
-            pace = f"{job.messages_done} messages so far (still counting the rest)"
+            pace = f"{counted(job.messages_done, 'message')} so far (still counting the rest)"
         else:
             pace = _of_total(job)
         pace += f", {rate:.1f} messages/s"

@@ -6,6 +6,7 @@ import argparse
 
 from .. import __version__
 from ..actions.admin import info
+from ..plural import counted
 from .context import CommandContext
 from .render import Reply, help_reply
 
@@ -52,7 +53,7 @@ async def run_guilds(context: CommandContext, arguments: argparse.Namespace) -> 
     for guild in guilds:
         if guild.bridged and guild.space_room_id:
             where = (
-                f"bridged, {guild.room_count} rooms, space "
+                f"bridged, {counted(guild.room_count, 'room')}, space "
                 f"[{guild.space_room_id}]({matrix_to(guild.space_room_id, server)})"
             )
         else:

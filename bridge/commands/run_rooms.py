@@ -16,6 +16,11 @@ async def run_bridge_room(context: CommandContext, arguments: argparse.Namespace
     )
     guild = context.services.discord.get_guild(outcome.guild_id)
     where = f" of **{guild.name}**" if guild else ""
+    if outcome.already_bridged:
+        return Reply(
+            f"This room was already bridged to **#{outcome.name}** (`{outcome.channel_id}`)"
+            f"{where}; synced it again."
+        )
     return Reply(
         f"This room is now bridged to **#{outcome.name}** (`{outcome.channel_id}`){where}: "
         "Discord's messages arrive here and yours go there. Its members stay; Discord users "

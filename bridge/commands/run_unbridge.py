@@ -10,22 +10,48 @@ import argparse
 
 from ..actions.admin import unbridging
 from ..actions.admin.unbridging import UnbridgeOutcome
+from ..plural import rooms_and_spaces
 from .context import CommandContext
 from .render import Reply
+
+
+def _fate(rooms: int, deleted: bool) -> str:
+    """What happens to the rooms, agreeing with their number (pure)."""
+    one = rooms == 1
+    if deleted:
+        return f"emptied, {'its' if one else 'their'} aliases removed"
+    if one:
+        return "kept as an archive, with its members and history"
+    return "kept as archives, with their members and history"
 
 
 def outcome_text(outcome: UnbridgeOutcome) -> str:
     """The reply to an unbridging, in markdown (pure)."""
     what = "Guild" if outcome.kind == "guild" else "Channel"
-    count = f"{outcome.rooms} room{'' if outcome.rooms == 1 else 's'} (spaces included)"
-    if outcome.deleted:
-        fate = f"{count} emptied, their aliases removed"
-    else:
-        fate = f"{count} kept as archives, with their members and history"
+    fate = f"{rooms_and_spaces(outcome.rooms)} {_fate(outcome.rooms, outcome.deleted)}"
+    if outcome.deleted and outcome.not_removed:
+        fate += (
+            f"; Matrix let nobody remove {', '.join(outcome.not_removed)} (a room's creator "
+            "stays in it), so the bridge could not empty every room"
+        )
     text = f"{what} **{outcome.name}** ({outcome.target_id}) is no longer bridged: {fate}."
     if outcome.kind == "channel":
         text += " Syncs of its guild leave it out from now on."
     return text
+
+
+def announce_text(name: str, target_id: int, rooms: int, delete_rooms: bool) -> str:
+    """The reply sent before unbridging the room the command is in (pure)."""
+    fate = _fate(rooms, delete_rooms)
+    if rooms == 1:
+        return (
+            f"Unbridging **{name}** ({target_id}) now: this room will be {fate}, and the bridge "
+            "will leave it."
+        )
+    return (
+        f"Unbridging **{name}** ({target_id}) now: {rooms_and_spaces(rooms)}, this one "
+        f"included, will be {fate}, and the bridge will leave them."
+    )
 
 
 async def _announce_if_inside(context: CommandContext, target_id: int, delete_rooms: bool) -> bool:
@@ -33,17 +59,8 @@ async def _announce_if_inside(context: CommandContext, target_id: int, delete_ro
     target = await unbridging.find_target(context.services, target_id)
     if context.room_id not in target.room_ids:
         return False
-    fate = (
-        "emptied (everyone removed, aliases too)"
-        if delete_rooms
-        else "kept as archives, with their members and history"
-    )
-    await context.reply(
-        Reply(
-            f"Unbridging **{target.name}** ({target_id}) now: {len(target.room_ids)} rooms and "
-            f"spaces, this one included, will be {fate}, and the bridge will leave them."
-        )
-    )
+    text = announce_text(target.name, target_id, len(target.room_ids), delete_rooms)
+    await context.reply(Reply(text))
     return True
 
 

@@ -86,7 +86,9 @@ class MatrixGroup(app_commands.Group):
                 actor=actor,
                 reason=f"unbridged on Discord by {interaction.user} with /matrix unbridge",
             )
-            return replies.unbridged_reply(outcome.name, outcome.rooms, outcome.deleted)
+            return replies.unbridged_reply(
+                outcome.name, outcome.rooms, outcome.deleted, outcome.not_removed
+            )
 
         await answer_slowly(interaction, "unbridge", work)
 
@@ -165,6 +167,14 @@ async def where_on_matrix(services: AdminServices, interaction: discord.Interact
     if in_parent:
         portal = await tables.portals.get(channel.parent_id)  # type: ignore[union-attr]
     room_id = portal.room_id if portal is not None and row is not None else None
+    # Hidden from @everyone on Discord: the room is invite-only (see convert/d2m/room_state).
+    bridged_channel = guild.get_channel_or_thread(portal.discord_id) if guild and portal else None
+    private = (
+        bridged_channel is not None
+        and not bridged_channel.permissions_for(
+            guild.default_role  # type: ignore[union-attr]
+        ).view_channel
+    )
     return WhereOnMatrix(
         guild_name=guild.name if guild is not None else str(guild_id),
         space_room_id=row.space_room_id if row is not None else None,
@@ -173,6 +183,7 @@ async def where_on_matrix(services: AdminServices, interaction: discord.Interact
         alias=services.alias_of(portal.discord_id) if room_id and portal else None,
         domain=services.config["homeserver.domain"],
         in_parent=in_parent,
+        private=private,
     )
 
 

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 from discord.utils import escape_markdown
 
+from ..plural import rooms_and_spaces
+
 MAX_LENGTH = 2000  # characters in a Discord message
 MANAGE_SERVER = "Manage Server"  # Discord's name for MANAGE_GUILD in its apps
 
@@ -18,7 +20,7 @@ class WhereOnMatrix:
     ``space_room_id`` is None when the guild is not bridged; ``room_id`` (and ``alias``) when
     the channel has no room. ``in_parent``: the channel is a thread of a text channel, whose
     messages are Matrix threads in the parent's room (``room_id`` and ``alias`` are the
-    parent's).
+    parent's). ``private``: the room is invite-only (the channel is hidden from @everyone).
     """
 
     guild_name: str
@@ -28,6 +30,7 @@ class WhereOnMatrix:
     alias: str | None
     domain: str  # the homeserver's, to join rooms through
     in_parent: bool = False
+    private: bool = False
 
 
 def matrix_to(target: str, domain: str) -> str:
@@ -75,10 +78,17 @@ def info_reply(where: WhereOnMatrix) -> str:
         else:
             lines.append(f"This channel (**{channel}**): {room}")
         how = f"open a link, or type `/join {address}` in your Matrix client"
-    lines.append(
-        f"To join from any Matrix server and client (Element, …): {how}. If a room is only "
-        "for the space's members, join the space first."
-    )
+    if where.room_id is not None and where.private:
+        lines.append(
+            "This room is private, as the channel is on Discord: nobody can join it on their "
+            "own. A member of the room (or the bridge's admin) must invite your Matrix account; "
+            "then accept the invite in your Matrix client (Element, …)."
+        )
+    else:
+        lines.append(
+            f"To join from any Matrix server and client (Element, …): {how}. If a room is only "
+            "for the space's members, join the space first."
+        )
     return fit("\n".join(lines))
 
 
@@ -92,19 +102,27 @@ def bridged_reply(
         text = f"**{guild}** was already bridged; synced it again. Its space: {space}."
     else:
         text = (
-            f"Bridged **{guild}** to Matrix as the space {space}: {rooms_created} rooms and "
-            "spaces created."
+            f"Bridged **{guild}** to Matrix as the space {space}: "
+            f"{rooms_and_spaces(rooms_created)} created."
         )
     return fit(text + " `/matrix info` in a channel shows its room's address.")
 
 
-def unbridged_reply(name: str, rooms: int, deleted: bool) -> str:
-    """``/matrix unbridge`` done: whether the Matrix rooms were deleted or left as they are."""
-    what = f"{rooms} Matrix room{'s' if rooms != 1 else ''} (spaces included)"
+def unbridged_reply(
+    name: str, rooms: int, deleted: bool, not_removed: tuple[str, ...] | list[str] = ()
+) -> str:
+    """``/matrix unbridge`` done: whether the Matrix rooms were emptied or left as they are;
+    ``not_removed``: the Matrix users nobody may remove (rooms' creators), who stayed."""
+    one = rooms == 1
+    what = "Matrix room" if one else f"{rooms} Matrix rooms and spaces"
     if deleted:
-        fate = f"its {what} were emptied: everyone was removed from them"
+        fate = f"its {what} {'was' if one else 'were'} emptied: everyone was removed from "
+        fate += "it" if one else "them"
+        if not_removed:
+            stayed = ", ".join(escape_markdown(user) for user in not_removed)
+            fate += f" except {stayed}, whom Matrix lets nobody remove (a room's creator)"
     else:
-        fate = f"its {what} stay on Matrix as an archive, no longer bridged"
+        fate = f"its {what} {'stays' if one else 'stay'} on Matrix as an archive, no longer bridged"
     return fit(f"Unbridged **{escape_markdown(name)}**: {fate}. `/matrix bridge` bridges it again.")
 
 

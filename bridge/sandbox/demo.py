@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import secrets
 import shutil
 import signal
 import sys
@@ -34,7 +35,7 @@ def _say(text: str) -> None:
     print(text, flush=True)
 
 
-def _write_config(folder: Path, emulator: DiscordEmulator, token: str) -> Path:
+def _write_config(folder: Path, emulator: DiscordEmulator, token: str, secret: str) -> Path:
     port = free_port()
     discord = {
         "bot_token": token,
@@ -45,6 +46,7 @@ def _write_config(folder: Path, emulator: DiscordEmulator, token: str) -> Path:
     bridge = {
         "public_address": f"http://127.0.0.1:{port}",
         "permissions": {"*": "relay", SERVER: "admin"},
+        "provisioning": {"shared_secret": secret},
     }
     return write_sandbox_config(folder, port, {"discord": discord, "bridge": bridge})
 
@@ -62,7 +64,8 @@ async def run(folder: Path, headless: bool) -> int:
     sample = build_sample_community(emulator.store)
     await emulator.start()
     _say(f"Discord emulator: {emulator.api_url} (guild {sample.guild_id}, a sample community)")
-    config_path = _write_config(folder, emulator, sample.bot_token)
+    secret = secrets.token_urlsafe(24)  # the provisioning API's, shown at the end
+    config_path = _write_config(folder, emulator, sample.bot_token, secret)
     synapse = LocalSynapse(folder / "synapse", registrations=[folder / "registration.yaml"])
     await synapse.start()
     _say(f"Synapse: {synapse.url} (server name {SERVER})")
@@ -94,6 +97,9 @@ async def run(folder: Path, headless: bool) -> int:
             f"{synapse.url} with any Matrix client as @{USER}:{SERVER} / {PASSWORD}.\n"
             f"Run the bridge from chat: start a direct chat with @discordbot:{SERVER} and send "
             "help (you are an admin here).\n"
+            "Or over HTTP, the provisioning API:\n"
+            f"  curl -H 'Authorization: Bearer {secret}' "
+            f"http://127.0.0.1:{config()['appservice.port']}/_matrix/provision/v1/status\n"
             f"Act as a Discord user through the emulator's control API, e.g.:\n"
             f"  curl -X POST {emulator.api_url.rsplit('/api', 1)[0]}/_control/channels/"
             f"{sample.channels['general']}/messages -H 'Content-Type: application/json' "

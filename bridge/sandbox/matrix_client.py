@@ -135,13 +135,16 @@ class MatrixTestClient:
         invite: Iterable[str] = (),
         initial_state: list[JSONDict] | None = None,
         alias_localpart: str | None = None,
+        is_direct: bool = False,
     ) -> str:
-        """Create a room (or a space, with ``space=True``); return its ID."""
+        """Create a room (or a space, with ``space=True``); return its ID. ``is_direct``
+        marks the invites as a direct chat (as Element does when starting one)."""
         return str(
             await self.api.create_room(
                 alias_localpart=alias_localpart,
                 preset=RoomCreatePreset.PUBLIC if public else RoomCreatePreset.PRIVATE,
                 name=name,
+                is_direct=is_direct,
                 invitees=[UserID(u) for u in invite],
                 initial_state=cast(Any, initial_state),
                 creation_content=cast(Any, {"type": "m.space"} if space else None),

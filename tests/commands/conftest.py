@@ -88,7 +88,7 @@ async def command_bridge(make_bridge_config: MakeConfig, people: People) -> Asyn
 
 async def open_chat(client: MatrixTestClient) -> Chat:
     """A direct chat with the bot, as Element makes one: invite, wait for the bot to join."""
-    room_id = await client.create_room(invite=[BOT])
+    room_id = await client.create_room(invite=[BOT], is_direct=True)
 
     async def joined() -> bool | None:
         members = await client.api.get_joined_members(room_id)  # type: ignore[arg-type]

@@ -194,5 +194,8 @@ async def test_relay_off_and_on_and_users_without_a_level(
     await admin.send_text(room, "loud again")
     await discord_text(sandbox_guild, lounge, "loud again")
 
-    reply = await admin_chat.command("!discord unset-relay")
+    reply = await admin_chat.command("!discord unset-relay")  # prefixed: still a direct chat
+    assert "acts on the room it is sent in" in reply["body"], reply["body"]
+    plain = await own_room(admin, "Plain", bot_power=None)
+    reply = await Chat(admin, plain).command("!discord unset-relay")
     assert "This room is not bridged" in reply["body"], reply["body"]

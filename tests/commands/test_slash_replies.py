@@ -64,7 +64,7 @@ def test_bridge_unbridge_and_errors() -> None:
     assert text.startswith("**Cats** was already bridged; synced it again.")
     assert "archive" in replies.unbridged_reply("Cats", 3, deleted=False)
     assert "3 Matrix rooms" in replies.unbridged_reply("Cats", 3, deleted=False)
-    assert "1 Matrix room " in replies.unbridged_reply("Cats", 1, deleted=True)
+    assert "its Matrix room was emptied" in replies.unbridged_reply("Cats", 1, deleted=True)
     assert "emptied" in replies.unbridged_reply("Cats", 1, deleted=True)
     assert "**Manage Server**" in replies.missing_permission_reply("bridge")
     assert replies.action_error_reply("No.") == "Could not do that: No."

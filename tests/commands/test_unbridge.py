@@ -225,7 +225,7 @@ async def test_delete_rooms_and_delete_portal(
 
     event_id = await admin.send_text(general, "!discord delete-portal")
     announced = await Chat(admin, general).reply_to(event_id)
-    assert "this one included" in announced["body"]
+    assert "this room will be emptied" in announced["body"], announced["body"]
 
     async def left() -> bool:
         return await membership(admin, general, admin.user_id) == "leave"

@@ -52,7 +52,7 @@ def test_texts_name_who_and_why() -> None:
     assert _why(Actor("discord"), "the bot was removed") == "The bot was removed."
     assert _why(Actor("config"), None) == ""
     text = outcome_text(UnbridgeOutcome("channel", 5, "lounge", 1, False))
-    assert "**lounge** (5)" in text and "1 room (spaces included) kept as archives" in text
-    assert "3 rooms (spaces included) emptied" in outcome_text(
+    assert "**lounge** (5)" in text and "1 room kept as an archive, with its members" in text
+    assert "3 rooms and spaces emptied, their aliases removed" in outcome_text(
         UnbridgeOutcome("guild", 1, "Guild", 3, True)
     )

@@ -6,7 +6,8 @@ import logging
 from dataclasses import dataclass
 
 import discord
-from mautrix.errors import MatrixRequestError
+from mautrix.api import Method, Path
+from mautrix.errors import MatrixRequestError, MNotFound
 from mautrix.types import RoomID, UserID
 
 from ...portal.guild_sync import GuildNotFound
@@ -117,15 +118,53 @@ async def invite_to_rooms(
 
 @dataclass(frozen=True)
 class InviteOutcome:
+    """Where a user was invited now, and where they already were (invited or joined)."""
+
     user: str
     guild_id: int
     name: str
-    rooms: int  # rooms and spaces the user was invited to
+    space_room_id: str
+    invited: tuple[str, ...] = ()  # room IDs (the space's among them) invited to now
+    already_invited: tuple[str, ...] = ()
+    already_joined: tuple[str, ...] = ()
+
+
+async def check_user_exists(services: AdminServices, user: str) -> None:
+    """Refuse (:class:`ActionError`, 404) a user of the bridge's own homeserver who does not
+    exist there. Users of other servers are not checked: only a federation profile query
+    could tell, slow and often refused, so inviting them is left to their server."""
+    if not user.endswith(f":{services.config['homeserver.domain']}"):
+        return
+    try:
+        await services.bot.get_profile(UserID(user))
+    except MatrixRequestError as error:
+        # 404, M_NOT_FOUND by the spec; Synapse answers M_UNKNOWN "No row found (profiles)".
+        if error.http_status != 404:  # e.g. 403: profiles limited to users sharing a room
+            log.info("Could not check that %s exists: %s", user, error)
+            return
+        raise ActionError(
+            f"There is no Matrix user {user} on this homeserver: check the spelling (a full ID "
+            "like `@name:server`), or ask them to register first.",
+            status=404,
+        ) from error
+
+
+async def _membership(services: AdminServices, room_id: str, user: str) -> str | None:
+    """The user's membership in a room as the bot sees it (None: never in it)."""
+    try:
+        content = await services.bot.api.request(
+            Method.GET, Path.v3.rooms[room_id].state["m.room.member"][user]
+        )
+    except MNotFound:
+        return None
+    return content.get("membership")
 
 
 async def invite(services: AdminServices, user: str, guild_id: int | None) -> InviteOutcome:
     """Invite a Matrix user into a guild's space, its sub-spaces and every room that
-    @everyone can see on Discord. ``guild_id`` may be left out when one guild is bridged."""
+    @everyone can see on Discord. ``guild_id`` may be left out when one guild is bridged.
+    Raises :class:`ActionError`: 404 for an unknown user of the bridge's own server, 409 for
+    a guild not bridged."""
     rows = await services.tables.guilds.find()
     if guild_id is None:
         if len(rows) != 1:
@@ -135,6 +174,7 @@ async def invite(services: AdminServices, user: str, guild_id: int | None) -> In
     row = next((r for r in rows if r.discord_id == guild_id), None)
     if row is None or row.space_room_id is None:
         raise ActionError(f"Guild {guild_id} is not bridged; `bridge {guild_id}` bridges it.", 409)
+    await check_user_exists(services, user)
     guild = services.discord.get_guild(guild_id)
     rooms = [row.space_room_id]
     for portal in await services.tables.portals.find("guild_id = $1", guild_id, order="discord_id"):
@@ -148,14 +188,23 @@ async def invite(services: AdminServices, user: str, guild_id: int | None) -> In
         ):
             continue  # a private channel: its members get in through their roles
         rooms.append(portal.room_id)
-    count = 0
+    found: dict[str, list[str]] = {"invite": [], "join": [], "new": []}
     for room_id in rooms:
+        membership = await _membership(services, room_id, user)
+        if membership in ("invite", "join"):
+            found[membership].append(room_id)
+            continue
         try:
             await services.bot.invite_user(RoomID(room_id), UserID(user))
-            count += 1
         except MatrixRequestError as error:
-            if "already in the room" in str(error.message):
-                count += 1
-                continue
             raise ActionError(f"Could not invite {user} to {room_id}: {error.message}") from error
-    return InviteOutcome(user, guild_id, row.name, count)
+        found["new"].append(room_id)
+    return InviteOutcome(
+        user,
+        guild_id,
+        row.name,
+        row.space_room_id,
+        tuple(found["new"]),
+        tuple(found["invite"]),
+        tuple(found["join"]),
+    )

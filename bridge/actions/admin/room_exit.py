@@ -10,7 +10,7 @@ stubborn room never leaves the others half done.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +20,7 @@ from mautrix.types import MessageType, RoomID, TextMessageEventContent, UserID
 
 from ...convert.d2m.room_state import alias_localpart
 from ...portal.apply_state import send_state
+from .room_power import room_creators
 from .services import AdminServices
 
 log = logging.getLogger("bridge.admin.unbridge")
@@ -27,6 +28,8 @@ log = logging.getLogger("bridge.admin.unbridge")
 BRIDGE_STATE_TYPES = ("m.bridge", "uk.half-shot.bridge")
 PRESENT = ("join", "invite", "knock")
 RoomState = dict[tuple[str, str], dict[str, Any]]
+# A pseudo entry of RoomState: {"sender": the m.room.create event's sender}.
+CREATE_SENDER = ("bridge.create_sender", "")
 
 
 @dataclass(frozen=True)
@@ -73,21 +76,48 @@ async def archive_room(
 async def _hand_over(
     services: AdminServices, room_id: str, state: RoomState, keepers: Sequence[str]
 ) -> None:
-    """``keepers`` get power level 100 in the room (one event; none if they have it)."""
+    """``keepers`` get power level 100 in the room and the ghosts (gone by now) lose theirs,
+    in one event (none if nothing changes; see :func:`handed_over_users`)."""
     levels = state.get(("m.room.power_levels", ""))
-    if not keepers or levels is None:
+    if levels is None:
         return
+    create = state.get(("m.room.create", ""), {})
+    creators = room_creators(create, state.get(CREATE_SENDER, {}).get("sender"))
+    users = handed_over_users(
+        levels, creators, services.bot.mxid, keepers, services.puppets.is_ghost
+    )
+    if users != (levels.get("users") or {}):
+        content = {**levels, "users": users}
+        await _send_state(services, room_id, "m.room.power_levels", "", content)
+
+
+def handed_over_users(
+    levels: dict[str, Any],
+    creators: set[str],
+    bot_mxid: str,
+    keepers: Sequence[str],
+    is_ghost: Callable[[str], bool],
+) -> dict[str, int]:
+    """The power levels' ``users`` once the bridge hands the room over (pure): ``keepers`` at
+    100 at least, ghosts left out where the bot may lower them (below its own level, or any
+    when the bot is a creator). Creators with every power (room version 12 and later) are
+    never listed: the homeserver refuses power levels naming them."""
     users = dict(levels.get("users") or {})
-    missing = [user for user in keepers if users.get(user, 0) < 100]
-    if not missing:
-        return
-    users.update(dict.fromkeys(missing, 100))
-    await _send_state(services, room_id, "m.room.power_levels", "", {**levels, "users": users})
+    default = levels.get("users_default", 0)
+    bot_level = None if bot_mxid in creators else users.get(bot_mxid, default)
+    for user, level in list(users.items()):
+        if is_ghost(user) and (bot_level is None or level < bot_level):
+            del users[user]
+    for user in keepers:
+        if user not in creators and users.get(user, default) < 100:
+            users[user] = 100
+    return users
 
 
-async def empty_room(services: AdminServices, room: RoomExit, reason: str) -> None:
+async def empty_room(services: AdminServices, room: RoomExit, reason: str) -> list[str]:
     """Empty ``room``: invite-only, every member kicked with ``reason`` (ghosts leave),
-    every local alias removed, the bot gone last."""
+    every local alias removed, the bot gone last. Returns the members that could not be
+    removed (a room's creator, in room version 12, cannot be kicked by anyone)."""
     state = await _state(services, room.room_id)
     if room.detach:
         await _detach(services, room.room_id, state)
@@ -96,6 +126,7 @@ async def empty_room(services: AdminServices, room: RoomExit, reason: str) -> No
         await _send_state(services, room.room_id, "m.room.join_rules", "", {"join_rule": "invite"})
     await _ghosts_leave(services, room.room_id, state, reason)
     bot = services.bot
+    stayed = []
     for user in _members(state):
         if user == bot.mxid or services.puppets.is_ghost(user):
             continue
@@ -103,9 +134,11 @@ async def empty_room(services: AdminServices, room: RoomExit, reason: str) -> No
             await bot.kick_user(RoomID(room.room_id), UserID(user), reason=reason)
         except MatrixError as error:
             log.warning("Could not kick %s from %s: %s", user, room.room_id, error)
+            stayed.append(user)
     aliases = [room.alias, *await _local_aliases(services, room.room_id)]
     await _remove_aliases(services, room.room_id, state, list(dict.fromkeys(aliases)))
     await _bot_leaves(services, room.room_id, reason)
+    return stayed
 
 
 async def _state(services: AdminServices, room_id: str) -> RoomState:
@@ -115,7 +148,11 @@ async def _state(services: AdminServices, room_id: str) -> RoomState:
     except MatrixError as error:
         log.warning("Could not read the state of %s: %s", room_id, error)
         return {}
-    return {(e["type"], e.get("state_key", "")): e.get("content", {}) for e in events}
+    state = {(e["type"], e.get("state_key", "")): e.get("content", {}) for e in events}
+    for event in events:  # the creator is the create event's sender (not in its content)
+        if event["type"] == "m.room.create":
+            state[CREATE_SENDER] = {"sender": event.get("sender")}
+    return state
 
 
 def _members(state: RoomState) -> list[str]:

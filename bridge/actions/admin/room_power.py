@@ -29,7 +29,23 @@ BRIDGE_STATE_TYPES = (
 LEVEL_SETTINGS = ("ban", "kick", "redact", "invite", "state_default", "events_default")
 # Ghosts of Discord admins get 100: the bot cannot give more than it has.
 HIGHEST_GHOST_LEVEL = 100
-CREATOR_IMPLIED_VERSIONS = frozenset({"12"})
+CREATOR_IMPLIED_VERSIONS = frozenset({"12"})  # and any later numbered version
+
+
+def creators_have_every_power(room_version: Any) -> bool:
+    """Whether a room version gives its creators infinite power, kept out of the power
+    levels' ``users`` (room version 12 and later numbered versions; pure)."""
+    version = str(room_version or "1")
+    return version in CREATOR_IMPLIED_VERSIONS or (version.isdigit() and int(version) >= 12)
+
+
+def room_creators(create: dict[str, Any], create_sender: str | None) -> set[str]:
+    """The users with every power from ``m.room.create`` (its contents and sender): the
+    sender and ``additional_creators`` where the room version says so, else nobody (pure)."""
+    if not creators_have_every_power(create.get("room_version")):
+        return set()
+    extra = create.get("additional_creators") or []
+    return {str(user) for user in [create_sender, *extra] if user}
 
 
 @dataclass(frozen=True)
@@ -50,10 +66,7 @@ def _int(value: Any, default: int) -> int:
 
 def is_creator(bot_mxid: str, create: dict[str, Any], create_sender: str | None) -> bool:
     """Whether the bot is one of the room's creators, with every power (room version 12)."""
-    if str(create.get("room_version", "1")) not in CREATOR_IMPLIED_VERSIONS:
-        return False
-    extra = create.get("additional_creators") or []
-    return bot_mxid == create_sender or bot_mxid in extra
+    return bot_mxid in room_creators(create, create_sender)
 
 
 def bot_power(

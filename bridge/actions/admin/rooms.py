@@ -37,6 +37,7 @@ class BridgeRoomOutcome:
     name: str
     room_id: str
     guild_id: int
+    already_bridged: bool = False  # the room was the channel's already (synced again)
 
 
 def room_kind_problem(channel: Any, voice_bridged: bool) -> str | None:
@@ -187,6 +188,7 @@ async def bridge_room(
     tables = services.tables
     excluded = await tables.excluded_channels.get(channel_id) is not None
     row = await _check_not_bridged(services, channel, room_id, excluded)
+    already = row is not None and row.room_id == room_id and not excluded
     await _check_room(services, room_id, channel_id)
     new_guild = await tables.guilds.get(guild.id) is None
     if new_guild:  # the portal row needs its guild's (the sync fills in the space)
@@ -220,4 +222,4 @@ async def bridge_room(
             status=409,
         )
     log.info("Channel %s bridged to the room %s by %s", channel_id, room_id, actor.describe())
-    return BridgeRoomOutcome(channel_id, channel.name, room_id, guild.id)
+    return BridgeRoomOutcome(channel_id, channel.name, room_id, guild.id, already)

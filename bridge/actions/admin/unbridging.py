@@ -35,6 +35,7 @@ class UnbridgeOutcome:
     name: str
     rooms: int  # rooms (and spaces) archived or emptied
     deleted: bool  # True with delete_rooms
+    not_removed: tuple[str, ...] = ()  # members the homeserver let nobody kick (creators)
 
 
 @dataclass(frozen=True)
@@ -144,15 +145,21 @@ async def unbridge(
     why = _why(actor, reason)
     # Who may still manage the archives once the bot (their creator) has left.
     keepers = list(dict.fromkeys([*([actor.mxid] if actor.mxid else []), *services.admins()]))
+    stayed: dict[str, None] = {}
     for room in reversed(_room_exits(services, target)):  # the guild's space last
         if delete_rooms:
             reason_text = f"This room is no longer bridged to Discord. {why}".strip()
-            await empty_room(services, room, reason_text)
+            stayed.update(dict.fromkeys(await empty_room(services, room, reason_text)))
         else:
             await archive_room(services, room, f"{ARCHIVE_NOTICE} {why}".strip(), keepers)
     await _delete_webhooks(services, target.portals)
     return UnbridgeOutcome(
-        target.kind, target.target_id, target.name, len(target.room_ids), delete_rooms
+        target.kind,
+        target.target_id,
+        target.name,
+        len(target.room_ids),
+        delete_rooms,
+        tuple(stayed),
     )
 
 

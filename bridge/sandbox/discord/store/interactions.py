@@ -98,6 +98,7 @@ class InteractionsMixin(GuildsMixin):
             nested: dict[str, Any] = {"type": spec["type"], "name": word, "options": []}
             holder["options"] = [nested]
             specs, holder = spec.get("options", []), nested
+        _require_subcommand(command, specs, holder)
         resolved: dict[str, dict[str, Any]] = {}
         values = []
         given = dict(options or {})
@@ -176,6 +177,16 @@ class InteractionsMixin(GuildsMixin):
         app = self.get_application(application_id)
         if channel_id is not None and guild_id is None:
             guild_id = self.get_channel(channel_id).guild_id
+        registered = self.commands.get(int(data.get("id") or 0)) if type == 2 else None
+        if registered is not None and registered.application_id == app.id:
+            specs, holder = registered.options, data
+            while True:  # down the subcommand groups and subcommands the data names
+                _require_subcommand(str(data.get("name")), specs, holder)
+                nested = [o for o in holder.get("options") or [] if o.get("type") in (1, 2)]
+                spec = next((o for o in specs if nested and o.get("name") == nested[0].get("name")), None)  # fmt: skip
+                if spec is None:
+                    break
+                specs, holder = spec.get("options", []), nested[0]
         interaction = Interaction(
             self.ids.next(),
             app.id,
@@ -291,3 +302,16 @@ class InteractionsMixin(GuildsMixin):
         )
         interaction.original_message_id = msg.id
         return msg
+
+
+def _require_subcommand(command: str, specs: list[dict[str, Any]], holder: dict[str, Any]) -> None:
+    """A command (or group) with subcommands is never run bare: Discord's clients cannot send
+    it, and Discord refuses such data with 400 Invalid Form Body (50035)."""
+    subcommands = [o["name"] for o in specs if o.get("type") in (1, 2)]
+    chosen = [o for o in holder.get("options") or [] if o.get("type") in (1, 2)]
+    if subcommands and not chosen:
+        raise errors.field_error(
+            "options",
+            "BASE_TYPE_REQUIRED",
+            f"{command!r} needs one of its subcommands: {', '.join(subcommands)}",
+        )
