@@ -134,7 +134,7 @@ async def _import(config: Config, args: argparse.Namespace) -> int:
     if args.export:
         from .importer.export_import import run_export_import
 
-        return await run_export_import(config, args.export)
+        return await run_export_import(config, args.export, dry_run=args.dry_run)
     if args.guild is None:
         print(
             "Error: import needs --guild ID (from the Discord API) or --export PATH",
@@ -167,7 +167,8 @@ def main(argv: list[str] | None = None) -> int:
     else:
         require = ("tokens", "discord")
     try:
-        config = load_config(args.config, require=require)
+        dry_run = args.command == "import" and args.dry_run
+        config = load_config(args.config, require=require, save_upgrades=not dry_run)
         _setup_logging(config)
         if args.generate_registration:
             return _generate(config, Path(args.registration))

@@ -132,11 +132,14 @@ def load_config(
     *,
     require: tuple[str, ...] = (),
     environ: Mapping[str, str] | None = None,
+    save_upgrades: bool = True,
 ) -> Config:
     """Load, upgrade and validate the config at ``path``.
 
     Raises ConfigCreated when the file was missing (an example is written there) and
     ConfigError listing every problem. ``require`` adds rule groups ("tokens", "discord").
+    Keys this version adds are written to the file unless ``save_upgrades`` is False (a
+    dry run changes nothing).
     """
     path = Path(path)
     if not path.exists():
@@ -152,7 +155,7 @@ def load_config(
     if not isinstance(config._data, Mapping):
         raise ConfigError(path, ["the file must hold a YAML map of sections"])
     try:
-        config.update(save=os.access(path, os.W_OK))
+        config.update(save=save_upgrades and os.access(path, os.W_OK))
     except (AttributeError, TypeError) as error:
         # A section that should be a map holds a scalar (e.g. `homeserver: 42`).
         raise ConfigError(path, [f"a section has the wrong shape: {error}"]) from error

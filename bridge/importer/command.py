@@ -24,6 +24,7 @@ from ..convert.model import ChannelType
 from ..portal.replace_room import replace_room
 from .api_reader import channel_items, merged, threads_of
 from .engine import ChannelReport, ImportRefused, has_live_messages, import_stream, set_pins
+from .plan import ChannelPlan, plan_report
 from .progress import Progress
 
 log = logging.getLogger("bridge.importer")
@@ -138,6 +139,7 @@ class ImportRun:
                     report,
                     progress_key=channel_id,
                     should_stop=self.should_stop,
+                    since_id=self.since_id,
                 )
             return
         targets = await self._destinations([channel.id, *(t.id for t in threads)])
@@ -151,10 +153,17 @@ class ImportRun:
             self.progress,
             report,
             should_stop=self.should_stop,
+            since_id=self.since_id,
         )
         if channel.id in targets and not report.stopped:
             pins = [m.id async for m in channel.pins(limit=None, oldest_first=True)]
             await set_pins(relay, targets[channel.id].room_id, pins)
+
+    @property
+    def since_id(self) -> int | None:
+        """The lowest snowflake of ``--since`` (None: the whole history)."""
+        since = self.request.since
+        return discord.utils.time_snowflake(since) if since is not None else None
 
     async def _destinations(self, channel_ids: list[int]) -> dict[int, Destination]:
         relay = self.bridge.relay
@@ -200,9 +209,11 @@ async def run_import(config: Config, request: ImportRequest) -> int:
 
 
 async def dry_run(config: Config, request: ImportRequest) -> int:
-    """What an import would do: rooms, messages, attachments, bytes and a duration estimate.
+    """What an import would do: messages, threads, attachments, bytes, reactions and a
+    duration estimate per channel and in total (see :mod:`.plan`).
 
-    Reads the history over REST only; creates nothing and sends nothing.
+    Reads the history over REST only: no gateway, no homeserver, no database (not even its
+    file or migrations), so nothing is created, sent or stored.
     """
     from ..discord.client import BridgeDiscordClient, point_discord_py_at
 
@@ -219,45 +230,30 @@ async def dry_run(config: Config, request: ImportRequest) -> int:
             if c.type.value in IMPORTED_TYPES
             and (not request.channel_ids or c.id in request.channel_ids)
         ]
-        totals = {"messages": 0, "attachments": 0, "bytes": 0, "reactions": 0, "threads": 0}
-        print(f"Dry run: importing guild {guild.name!r} ({guild.id}) would create or use:")
-        for channel in sorted(channels, key=lambda c: (c.position, c.id)):
-            counts = await _count(channel, request.since)
-            for key, value in counts.items():
-                totals[key] += value
-            print(
-                f"  #{channel.name}: {counts['messages']} messages, {counts['threads']} threads, "
-                f"{counts['attachments']} attachments ({counts['bytes']} bytes), "
-                f"{counts['reactions']} reactions"
-            )
-        events = totals["messages"] + totals["attachments"] + totals["reactions"]
-        print(
-            f"Total: {totals['messages']} messages, {totals['attachments']} attachments "
-            f"({totals['bytes']} bytes), {totals['reactions']} reactions: about {events} Matrix "
-            f"events, roughly {events / ASSUMED_EVENTS_PER_SECOND / 60:.1f} minutes at "
-            f"{ASSUMED_EVENTS_PER_SECOND} events/s (a small Synapse; yours may be faster)."
-        )
+        plans = [
+            await _count(channel, request.since)
+            for channel in sorted(channels, key=lambda c: (c.position, c.id))
+        ]
+        title = f"Dry run: importing guild {guild.name!r} ({guild.id}) would create or use:"
+        print(plan_report(title, plans))
     finally:
         await client.close()
     return 0
 
 
-ASSUMED_EVENTS_PER_SECOND = 20
-
-
-async def _count(channel: discord.abc.GuildChannel, since: datetime | None) -> dict[str, int]:
-    counts = {"messages": 0, "attachments": 0, "bytes": 0, "reactions": 0, "threads": 0}
+async def _count(channel: discord.abc.GuildChannel, since: datetime | None) -> ChannelPlan:
+    plan = ChannelPlan(channel.name)
     sources: list[discord.abc.Messageable] = []
     if isinstance(channel, discord.TextChannel):
         sources.append(channel)
     if isinstance(channel, discord.TextChannel | discord.ForumChannel):
         threads = await threads_of(channel)
-        counts["threads"] = len(threads)
+        plan.threads = len(threads)
         sources += threads
     for source in sources:
         async for message in source.history(limit=None, after=since, oldest_first=True):
-            counts["messages"] += 1
-            counts["attachments"] += len(message.attachments)
-            counts["bytes"] += sum(a.size for a in message.attachments)
-            counts["reactions"] += sum(r.count for r in message.reactions)
-    return counts
+            plan.messages += 1
+            plan.attachments += len(message.attachments)
+            plan.bytes += sum(a.size for a in message.attachments)
+            plan.reactions += sum(r.count for r in message.reactions)
+    return plan

@@ -10,9 +10,10 @@ process died between sending and storing, deduplicated by the homeserver's trans
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 
 import discord
@@ -24,12 +25,13 @@ from ..actions.d2m.routing import Destination
 from ..actions.d2m.services import RelayServices
 from ..convert.message_model import MessageSnapshot
 from ..db.rows import ImportCheckpointRow, MessagePartRow, ReactionRow
-from ..portal.apply_state import apply_state
+from ..portal.apply_state import send_state
 from .model import ImportedReaction, ImportItem
 from .progress import Progress
 
 log = logging.getLogger("bridge.importer")
 CHECKPOINT_EVERY = 20  # messages between checkpoint writes (batched database writes)
+PINNED_EVENTS = "m.room.pinned_events"
 
 
 class ImportRefused(Exception):
@@ -89,6 +91,7 @@ async def import_stream(
     report: ChannelReport,
     progress_key: int | None = None,
     should_stop: Callable[[], bool] | None = None,
+    since_id: int | None = None,
 ) -> None:
     """Send every item of one room's stream, in order, then mark the channel finished.
 
@@ -96,46 +99,69 @@ async def import_stream(
     ``progress_key`` is the channel progress is counted under (a forum, for its posts).
     ``should_stop`` is asked between messages: once it answers True the checkpoint is saved
     and the stream left unfinished (``report.stopped``); the next import resumes there.
+    ``since_id`` is the lowest snowflake of ``--since``: the stream starts there. Raises
+    :class:`ImportRefused` when that would jump over what an unfinished import left out.
     """
     shown_as = channel_id if progress_key is None else progress_key
     checkpoint = await check_importable(services, channel_id)
     if checkpoint.finished:
         report.already_done = True
         return
+    refuse_gap(channel_id, checkpoint, since_id)
     progress.begin_sending()
     since_checkpoint = 0
-    async for item in prepared(services, items, destinations):
-        if should_stop is not None and should_stop():
-            await _save(services, checkpoint)
-            report.stopped = True
-            return
-        message = item.message
-        if checkpoint.last_message_id is not None and message.id <= checkpoint.last_message_id:
-            progress.advance(shown_as, 0, skipped=1)
-            continue
-        where = destinations.get(message.channel_id)
-        if where is None:
-            report.skip("channel not bridged")
-            continue
-        async with services.room_locks(where.room_id):
-            rows = await relay_new(services, message, where, mention_all=False)
-            parts = rows or await services.tables.message_parts_of(message.id)
-            if parts:
-                for reaction in item.reactions:
-                    await _send_reaction(services, where, message.id, parts[0], reaction)
-        if rows:
-            report.imported += 1
-        else:
-            report.skip("already imported or nothing to show")
-        checkpoint.last_message_id = message.id
-        checkpoint.imported_count += 1 if rows else 0
-        since_checkpoint += 1
-        if since_checkpoint >= CHECKPOINT_EVERY:
-            await _save(services, checkpoint)
-            since_checkpoint = 0
-        progress.advance(shown_as)
+    # Closed as soon as the loop ends, even early: its preparing task ends with it.
+    async with contextlib.aclosing(prepared(services, items, destinations)) as stream:
+        async for item in stream:
+            if should_stop is not None and should_stop():
+                await _save(services, checkpoint)
+                report.stopped = True
+                return
+            message = item.message
+            if checkpoint.last_message_id is not None and message.id <= checkpoint.last_message_id:
+                progress.advance(shown_as, 0, skipped=1)
+                continue
+            where = destinations.get(message.channel_id)
+            if where is None:
+                report.skip("channel not bridged")
+                progress.advance(shown_as, 0, skipped=1)
+                continue
+            async with services.room_locks(where.room_id):
+                rows = await relay_new(services, message, where, mention_all=False)
+                parts = rows or await services.tables.message_parts_of(message.id)
+                if parts:
+                    for reaction in item.reactions:
+                        await _send_reaction(services, where, message.id, parts[0], reaction)
+            if rows:
+                report.imported += 1
+            else:
+                report.skip("already imported or nothing to show")
+            checkpoint.last_message_id = message.id
+            checkpoint.imported_count += 1 if rows else 0
+            since_checkpoint += 1
+            if since_checkpoint >= CHECKPOINT_EVERY:
+                await _save(services, checkpoint)
+                since_checkpoint = 0
+            progress.advance(shown_as)
     checkpoint.finished = True
     await _save(services, checkpoint)
+
+
+def refuse_gap(channel_id: int, checkpoint: ImportCheckpointRow, since_id: int | None) -> None:
+    """An unfinished import resumed with a later ``--since`` would leave the messages between
+    its checkpoint and that date out for good (and mark the channel finished): refused.
+
+    Raises :class:`ImportRefused`.
+    """
+    last = checkpoint.last_message_id
+    if since_id is None or last is None or since_id <= last:
+        return
+    stopped_at = discord.utils.snowflake_time(last).strftime("%Y-%m-%d %H:%M UTC")
+    raise ImportRefused(
+        f"channel {channel_id}: an earlier import stopped at a message of {stopped_at}; "
+        "importing from a later --since date would leave the messages in between out for "
+        "good. Run the import again without --since (or with an earlier date) to finish it."
+    )
 
 
 PREPARE_WINDOW = 32  # messages whose authors and files are readied while earlier ones go out
@@ -143,7 +169,7 @@ PREPARE_WINDOW = 32  # messages whose authors and files are readied while earlie
 
 async def prepared(
     services: RelayServices, items: AsyncIterator[ImportItem], destinations: dict[int, Destination]
-) -> AsyncIterator[ImportItem]:
+) -> AsyncGenerator[ImportItem, None]:
     """The same items in the same order, with the next window's authors registered and
     joined and their files uploaded while the current window is being sent.
 
@@ -164,7 +190,12 @@ async def prepared(
             if window:
                 await _prepare(services, window, destinations)
                 await windows.put(window)
-        finally:
+        except asyncio.CancelledError:
+            raise  # the sender stopped: nobody waits for the end mark (the queue may be full)
+        except BaseException:
+            await windows.put(None)  # wake the sender, which re-raises this from the task
+            raise
+        else:
             await windows.put(None)
 
     producer = asyncio.create_task(produce(), name="import-prepare")
@@ -175,6 +206,8 @@ async def prepared(
         await producer  # re-raises a reading error
     finally:
         producer.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await producer  # ended here, not left pending when the import stops early
 
 
 async def _prepare(
@@ -246,14 +279,22 @@ async def _send_reaction(
 
 
 async def set_pins(services: RelayServices, room_id: str, pinned_message_ids: list[int]) -> None:
-    """Pins last, once every pinned message is in the room (oldest pin first)."""
+    """Pins last, once every pinned message is in the room (oldest pin first).
+
+    Only ``m.room.pinned_events`` is compared and sent, and only if it differs: the room's
+    other state (topic, space parent, ...) is the guild sync's, which a partial desired
+    state given to ``apply_state`` would clear (it owns those types).
+    """
     pinned = []
     for message_id in pinned_message_ids:
         parts = await services.tables.message_parts_of(message_id)
         if parts:
             pinned.append(parts[0].event_id)
-    if pinned:
-        desired = {("m.room.pinned_events", ""): {"pinned": pinned}}
-        await apply_state(
-            services.bot, services.guilds.state, room_id, desired, services.puppets.is_ghost
-        )
+    if not pinned:
+        return
+    content = {"pinned": pinned}
+    cache = services.guilds.state
+    if (await cache.get(room_id)).get((PINNED_EVENTS, "")) == content:
+        return
+    await send_state(services.bot, room_id, PINNED_EVENTS, "", content)
+    cache.record(room_id, PINNED_EVENTS, "", content)

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-from ..convert.model import THREAD_TYPES, ChannelSnapshot, ChannelType, GuildSnapshot
+from ..convert.model import ChannelSnapshot, ChannelType, GuildSnapshot
+from .export_plan import FORUM_TYPES, is_thread, merged_exports
 from .model import ExportedChannel
 
-FORUM_TYPES = {ChannelType.FORUM, ChannelType.MEDIA}
-
-
-def is_thread(export: ExportedChannel) -> bool:
-    return export.channel.type in THREAD_TYPES
+__all__ = ["FORUM_TYPES", "export_guild_snapshot", "is_thread"]
 
 
 def export_guild_snapshot(exports: list[ExportedChannel]) -> GuildSnapshot:
-    """Categories, channels and forum posts of the exports (in the order given)."""
+    """Categories, channels and forum posts of the exports (in the order given).
+
+    Files of the same channel (partitions, overlapping exports) describe it once, merged
+    (see :func:`.export_plan.merged_exports`), never one file's gaps overwriting what
+    another knows: each run describes the channel the same way, so a second syncs nothing.
+    """
+    exports = merged_exports(exports)
     first = exports[0].guild
     channels: dict[int, ChannelSnapshot] = {}
     forums = {e.channel.id for e in exports if e.channel.type in FORUM_TYPES}

@@ -14,11 +14,19 @@ LOG_EVERY_SECONDS = 10.0
 
 @dataclass
 class ChannelProgress:
+    """One channel's count: ``total`` is every message the import goes through (its
+    threads' included, each once), ``done`` those sent, ``skipped`` those passed over
+    (sent by an earlier run, or with nowhere to go); ``handled`` is the two together."""
+
     name: str
     total: int | None = None  # unknown until counted
     done: int = 0
     skipped: int = 0
     finished: bool = False
+
+    @property
+    def handled(self) -> int:
+        return self.done + self.skipped
 
 
 def bar(done: int, total: int | None, width: int = 24) -> str:
@@ -74,11 +82,13 @@ class Progress:
         self.show(force=True)
 
     def totals(self) -> tuple[int, int | None, float]:
-        done = sum(c.done for c in self.channels.values())
+        """(messages handled, their total or None while a channel is uncounted, messages
+        sent per second since the start)."""
+        handled = sum(c.handled for c in self.channels.values())
         known = [c.total for c in self.channels.values()]
         total = None if any(t is None for t in known) else sum(t or 0 for t in known)
         elapsed = max(time.monotonic() - self.started, 1e-6)
-        return done, total, done / elapsed
+        return handled, total, sum(c.done for c in self.channels.values()) / elapsed
 
     def sending_rate(self) -> float:
         """Messages per second from when sending began (ghosts joining included) to the last
@@ -90,7 +100,7 @@ class Progress:
 
     def summary_line(self) -> str:
         done, total, rate = self.totals()
-        remaining = (total - done) / rate if total is not None and rate > 0 else None
+        remaining = max(total - done, 0) / rate if total is not None and rate > 0 else None
         of_total = f"/{total}" if total is not None else ""
         return f"total {bar(done, total)} {done}{of_total} messages, {rate:.1f}/s, ETA {eta_text(remaining)}"
 
@@ -118,7 +128,8 @@ class Progress:
     def _channel_line(entry: ChannelProgress) -> str:
         of_total = f"/{entry.total}" if entry.total is not None else ""
         state = " done" if entry.finished else ""
-        return f"{entry.name[:24]:<24} {bar(entry.done, entry.total)} {entry.done}{of_total}{state}"
+        handled = entry.handled
+        return f"{entry.name[:24]:<24} {bar(handled, entry.total)} {handled}{of_total}{state}"
 
     def close(self) -> None:
         """The final state, drawn or logged once more."""

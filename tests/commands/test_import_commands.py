@@ -108,6 +108,12 @@ async def test_import_a_guild_cancel_it_midway_and_resume(
     assert partial == texts[: len(partial)]
     nothing = await admin_chat.command("cancel")
     assert "No import is running" in nothing["body"]
+    # Resuming from a later date would skip what the cancelled import had not sent yet.
+    later = await admin_chat.command(f"import {community.channels['lounge']} --since 2099-01-01")
+    text = await final_status(admin_chat, later["event_id"])
+    assert "would leave the messages in between out for good" in text, text
+    assert "without --since" in text
+    assert await lounge_texts(command_bridge, bot_view, community) == partial
 
     status = await admin_chat.command(f"import {guild}")
     text = await final_status(admin_chat, status["event_id"])

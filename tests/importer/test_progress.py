@@ -44,3 +44,18 @@ def test_elsewhere_progress_is_logged(caplog: pytest.LogCaptureFixture) -> None:
     progress.advance(1)
     progress.close()
     assert any("Import progress: total" in r.message and "1/3" in r.message for r in caplog.records)
+
+
+def test_a_resumed_channel_counts_what_an_earlier_run_sent() -> None:
+    """Messages skipped (sent before, or with nowhere to go) are gone through: the bar ends
+    full, never past its total, and the time left is never negative."""
+    screen = Terminal()
+    progress = Progress(stream=screen)
+    progress.channel(1, "#general", total=5)
+    progress.advance(1, 0, skipped=3)
+    progress.advance(1)
+    progress.advance(1)
+    progress.finish(1)
+    assert "5/5 done" in screen.getvalue()
+    assert progress.totals()[:2] == (5, 5)
+    assert "ETA 00:00" in progress.summary_line()
