@@ -10,6 +10,7 @@ from mautrix.types import EventID, EventType, RoomID
 
 from ...convert.d2m.puppet import user_ghost_id
 from ...convert.model import UserSnapshot
+from ...convert.reaction_keys import discord_form, matrix_key
 from ...db.rows import ReactionRow
 from ...discord.user_snapshots import member_snapshot, user_snapshot
 from .lookups import first_part, upload_custom_emoji
@@ -20,17 +21,20 @@ log = logging.getLogger("bridge.relay.reactions")
 
 
 def emoji_key(emoji: discord.PartialEmoji) -> str:
-    """How a reaction's emoji is stored: the unicode emoji itself, or a custom emoji's id."""
-    return str(emoji.id) if emoji.id else str(emoji.name)
+    """How a reaction's emoji is stored: a unicode emoji in Discord's form, or a custom emoji's id."""
+    return str(emoji.id) if emoji.id else discord_form(str(emoji.name))
 
 
 async def reaction_content(
-    services: RelayServices, emoji: discord.PartialEmoji, event_id: str
+    services: RelayServices, emoji: discord.PartialEmoji, event_id: str, key: str | None = None
 ) -> dict:
-    """The m.reaction content; a custom emoji becomes its uploaded image's mxc as the key."""
+    """The m.reaction content; a custom emoji becomes its uploaded image's mxc as the key.
+
+    ``key`` overrides a unicode emoji's key (the spelling already used on Matrix for it).
+    """
     relates = {"rel_type": "m.annotation", "event_id": event_id}
     if emoji.id is None:
-        return {"m.relates_to": {**relates, "key": emoji.name}}
+        return {"m.relates_to": {**relates, "key": key or emoji.name}}
     media = await upload_custom_emoji(services, emoji.id, emoji.name, emoji.animated)
     if media is None:
         return {"m.relates_to": {**relates, "key": f":{emoji.name}:"}}
@@ -38,6 +42,12 @@ async def reaction_content(
         "m.relates_to": {**relates, "key": media.mxc},
         "com.beeper.reaction.shortcode": f":{emoji.name}:",
     }
+
+
+async def _matrix_key(services: RelayServices, emoji: discord.PartialEmoji, message_id: int) -> str:
+    """A unicode emoji's key on Matrix: the spelling a Matrix user already used on the message."""
+    rows = await services.tables.matrix_reactions.find("discord_message_id = $1", message_id)
+    return matrix_key(str(emoji.name), (row.emoji_key for row in rows))
 
 
 async def _reactor(
@@ -70,7 +80,12 @@ async def on_raw_reaction_add(
         intent = await services.puppets.ensure(user)
         member = member_snapshot(payload.member) if payload.member else None
         await services.puppets.join(intent, where.room_id, user=user, member=member)
-        content = await reaction_content(services, payload.emoji, target.event_id)
+        key_on_matrix = (
+            None
+            if payload.emoji.id
+            else await _matrix_key(services, payload.emoji, payload.message_id)
+        )
+        content = await reaction_content(services, payload.emoji, target.event_id, key_on_matrix)
         txn = f"dc_react_{payload.message_id}_{payload.user_id}_{key}"
         event_id = await intent.send_message_event(
             RoomID(where.room_id), EventType.REACTION, content, txn_id=txn

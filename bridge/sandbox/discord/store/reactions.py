@@ -7,6 +7,7 @@ from typing import Any
 
 from .. import errors, payloads, payloads_messages
 from ..events import Intents
+from ..unicode_emoji import refused_spelling
 from .base import StoreBase
 from .models import Message, Reaction
 
@@ -17,11 +18,14 @@ class ReactionsMixin(StoreBase):
     # ---- reactions -----------------------------------------------------------------------
 
     def parse_emoji(self, emoji: str) -> tuple[int | None, str, bool]:
-        """``name:id``, ``<:name:id>``, ``a:name:id`` or a unicode emoji → (id, name, animated)."""
+        """``name:id``, ``<:name:id>``, ``a:name:id`` or a unicode emoji → (id, name, animated).
+
+        A unicode emoji not in Discord's spelling (``👍\\uFE0F``) is 400 Unknown Emoji (10014).
+        """
         match = _CUSTOM_EMOJI.match(emoji)
         if match:
             return int(match.group(3)), match.group(2), bool(match.group(1))
-        if not emoji or len(emoji) > 32:
+        if not emoji or len(emoji) > 32 or refused_spelling(emoji):
             raise errors.bad_request(10014, "Unknown Emoji")
         return None, emoji, False
 
