@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import discord
@@ -95,6 +96,17 @@ def test_plain_message_by_a_member(world: World) -> None:
     assert snap.timestamp_ms == ((msg.id >> 22) + 1420070400000)
     assert snap.edited_ms is not None and snap.edited_ms >= snap.timestamp_ms
     assert (snap.webhook_id, snap.reference, snap.poll, snap.forwarded) == (None, None, None, None)
+
+
+def test_two_edits_in_one_millisecond_keep_their_microseconds(world: World) -> None:
+    msg = world.store.create_message(world.channel.id, world.alice.id, "draft")
+    edits = []
+    for microsecond in (250100, 250900):
+        when = datetime(2026, 11, 30, 7, 0, 12, microsecond, tzinfo=UTC)
+        world.store.edit_message(world.channel.id, msg.id, content="x", edited_at=when)
+        edits.append(message_snapshot(world.parse(msg)))
+    assert [snap.edited_ms for snap in edits] == [1796022012250, 1796022012250]
+    assert [snap.edited_us for snap in edits] == [1796022012250100, 1796022012250900]
 
 
 def test_attachments_with_spoiler_and_alt_text(world: World) -> None:

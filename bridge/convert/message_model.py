@@ -148,7 +148,9 @@ class MessageSnapshot:
     member: MemberSnapshot | None = None
     webhook_id: int | None = None
     application_id: int | None = None
-    edited_ms: int | None = None
+    edited_ms: int | None = None  # the last edit, ms since the epoch (a Matrix event's ts)
+    # The last edit at Discord's full precision, µs since the epoch: what tells edits apart.
+    edited_us: int | None = None
     attachments: tuple[AttachmentSnapshot, ...] = ()
     stickers: tuple[StickerSnapshot, ...] = ()
     embeds: tuple[EmbedSnapshot, ...] = ()
@@ -162,6 +164,14 @@ class MessageSnapshot:
     flags: int = 0
     # A thread started from this message (its id equals the message id on Discord).
     thread_id: int | None = None
+
+    @property
+    def edit_time_us(self) -> int | None:
+        """The last edit in µs since the epoch: `edited_us`, else `edited_ms` (an export's
+        precision), None if never edited."""
+        if self.edited_us is not None:
+            return self.edited_us
+        return None if self.edited_ms is None else self.edited_ms * 1000
 
     @property
     def is_system(self) -> bool:

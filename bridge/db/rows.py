@@ -84,7 +84,9 @@ class MessagePartRow:
     thread_id: int | None = None  # the Discord thread the message is in, if any
     kind: str = "text"  # "text", "attachment:<id>", "sticker:<id>", "notice"…
     event_type: str = "m.room.message"
-    edited_ms: int | None = None  # the message's edit time last bridged
+    # The message's edit time last bridged, in µs since the epoch (Discord's full precision:
+    # two edits can fall in the same millisecond).
+    edited_us: int | None = None
 
 
 @dataclass
@@ -93,7 +95,7 @@ class ReactionRow:
 
     discord_message_id: int
     discord_user_id: int
-    emoji_key: str  # a unicode emoji, or the custom emoji's id
+    emoji_key: str  # a unicode emoji in Discord's form, or the custom emoji's id
     room_id: str
     event_id: str
 
@@ -144,7 +146,9 @@ class MatrixReactionRow:
     room_id: str
     event_id: str
     discord_message_id: int
-    emoji_key: str  # what the bot reacted with: a unicode emoji or "name:id"
+    # the Matrix key of a unicode emoji (any spelling: compare with convert.reaction_keys), or
+    # the custom emoji the bot reacted with as "name:id"
+    emoji_key: str
     sender_mxid: str
 
 

@@ -30,6 +30,18 @@ def _ms(moment: datetime.datetime | None) -> int | None:
     return None if moment is None else int(moment.timestamp() * 1000)
 
 
+def micros(moment: datetime.datetime) -> int:
+    """An aware time as µs since the Unix epoch, exactly (no float rounding).
+
+    Discord's timestamps (ISO 8601) carry microseconds, e.g. ``edited_timestamp``
+    ``2024-05-01T12:00:12.250100+00:00``.
+    """
+    return (moment - _EPOCH) // datetime.timedelta(microseconds=1)
+
+
+_EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
+
+
 def attachment_snapshot(
     attachment: discord.Attachment, *, voice_flag: bool = False
 ) -> AttachmentSnapshot:
@@ -161,6 +173,7 @@ def message_snapshot(message: discord.Message) -> MessageSnapshot:
         webhook_id=message.webhook_id,
         application_id=message.application_id,
         edited_ms=_ms(message.edited_at),
+        edited_us=micros(message.edited_at) if message.edited_at is not None else None,
         attachments=tuple(attachment_snapshot(a, voice_flag=voice) for a in message.attachments),
         stickers=tuple(
             StickerSnapshot(id=s.id, name=s.name, format=s.format.value, url=s.url)

@@ -219,7 +219,7 @@ async def test_upgrading_an_older_schema_keeps_its_rows(database_url: str, tmp_p
     database = await open_database(url)
     try:
         part = (await database.tables.message_parts_of(1))[0]
-        assert (part.event_id, part.kind, part.event_type, part.edited_ms) == (
+        assert (part.event_id, part.kind, part.event_type, part.edited_us) == (
             "$e",
             "text",
             "m.room.message",
@@ -227,3 +227,41 @@ async def test_upgrading_an_older_schema_keeps_its_rows(database_url: str, tmp_p
         )
     finally:
         await database.close()
+
+
+async def test_edit_times_become_microseconds(database_url: str, tmp_path: Path) -> None:
+    """0006: a part's last edit time, kept in ms before, is scaled to µs (and back down)."""
+    import asyncio
+
+    from alembic import command
+
+    from bridge.db.migrate import alembic_config
+
+    url = resolve_database_url(database_url, tmp_path)
+    await asyncio.to_thread(command.upgrade, alembic_config(url), "0005")
+    engine = create_async_engine(url.sqlalchemy)
+    async with engine.begin() as connection:
+        await connection.execute(
+            text(
+                "INSERT INTO message_part (discord_message_id, part, channel_id, room_id,"
+                " event_id, sender_mxid, timestamp, edited_ms) VALUES"
+                " (1, 0, 2, '!r:x', '$e', '@g:x', 3, 1700000012250),"
+                " (2, 0, 2, '!r:x', '$f', '@g:x', 3, NULL)"
+            )
+        )
+    await engine.dispose()
+    await upgrade_database(url)
+    database = await open_database(url)
+    try:
+        edited = [(await database.tables.message_parts_of(i))[0].edited_us for i in (1, 2)]
+        assert edited == [1700000012250000, None]
+    finally:
+        await database.close()
+    await asyncio.to_thread(command.downgrade, alembic_config(url), "0005")
+    engine = create_async_engine(url.sqlalchemy)
+    async with engine.connect() as connection:
+        rows = await connection.execute(
+            text("SELECT edited_ms FROM message_part ORDER BY discord_message_id")
+        )
+        assert [row[0] for row in rows] == [1700000012250, None]
+    await engine.dispose()

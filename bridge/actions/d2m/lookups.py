@@ -160,11 +160,17 @@ async def first_part(services: RelayServices, discord_message_id: int) -> Messag
 
 
 async def reply_target(services: RelayServices, message: MessageSnapshot) -> ReplyTarget | None:
+    """The Matrix event a reply points at, and whether a Matrix user posted it (its sender
+    is then neither a ghost nor the bridge bot: the message came through the webhook)."""
     reference = message.reference
     if reference is None or reference.forward or reference.message_id is None:
         return None
     target = await first_part(services, reference.message_id)
-    return ReplyTarget(target.event_id, target.sender_mxid) if target else None
+    if target is None:
+        return None
+    sender = target.sender_mxid
+    from_matrix = not services.puppets.is_ghost(sender) and sender != str(services.bot.mxid)
+    return ReplyTarget(target.event_id, sender, from_matrix=from_matrix)
 
 
 async def thread_target(

@@ -9,7 +9,6 @@ stored afterwards let later edits, replies, reactions and deletions find the eve
 from __future__ import annotations
 
 import logging
-from datetime import datetime
 
 import discord
 from mautrix.appservice import IntentAPI
@@ -25,7 +24,7 @@ from ...convert.d2m.message import (
 )
 from ...convert.message_model import MessageSnapshot
 from ...db.rows import MessagePartRow
-from ...discord.message_snapshots import message_snapshot
+from ...discord.message_snapshots import message_snapshot, micros
 from ...stats import TO_MATRIX
 from .lookups import message_context
 from .routing import Destination, destination
@@ -125,7 +124,7 @@ def part_row(
         thread_id=where.thread_id,
         kind=part.kind,
         event_type=part.event_type,
-        edited_ms=message.edited_ms,
+        edited_us=message.edit_time_us,
     )
 
 
@@ -155,13 +154,31 @@ async def on_raw_message_edit(
     where = await destination(services.tables, services.discord, payload.channel_id)
     if where is None or await is_own(services, payload.message):
         return
-    edited_ms = int(datetime.fromisoformat(edited).timestamp() * 1000)
+    # Full precision: two edits may fall in the same millisecond. An edit already bridged (or
+    # an older one, replayed after a reconnection) is not sent again.
+    edited_us = micros(discord.utils.parse_time(edited))
     async with services.room_locks(where.room_id):
         rows = await services.tables.message_parts_of(payload.message_id)
-        if not rows or rows[0].edited_ms == edited_ms:
+        if not rows or not is_new_edit(rows[0].edited_us, edited_us):
             return
         snapshot = message_snapshot(payload.message)
         await relay_edit(services, snapshot, where, rows, can_mention_everyone(payload.message))
+
+
+def is_new_edit(last_us: int | None, edited_us: int) -> bool:
+    """Whether an edit made at `edited_us` (µs since the epoch, Discord's full precision) is
+    still to be bridged after the one last bridged at `last_us` (None: never edited).
+
+    Equal: the same edit seen again (a replayed update). Older: a stale replay.
+    """
+    return last_us is None or edited_us > last_us
+
+
+def edit_txn_id(message_id: int, edit_us: int, index: int) -> str:
+    """The transaction id of the replacement of part `index` made by the edit at `edit_us`:
+    a second edit within the same millisecond is a new event, the same edit sent again
+    (after a crash) is deduplicated by the homeserver."""
+    return f"dc_{message_id}_e{edit_us}_{index}"
 
 
 async def relay_edit(
@@ -183,8 +200,10 @@ async def relay_edit(
         author_can_mention_everyone=mention_all,
     )
     stamp = message.edited_ms or message.timestamp_ms
+    edit_us = message.edit_time_us or message.timestamp_ms * 1000
     for index, (event_id, part) in enumerate(plan.replace):
-        await send_part(intent, where.room_id, part, f"dc_{message.id}_e{stamp}_{index}", stamp)
+        txn_id = edit_txn_id(message.id, edit_us, index)
+        await send_part(intent, where.room_id, part, txn_id, stamp)
         log.debug("Edited %s for Discord message %s", event_id, message.id)
     await _redact(services, where.room_id, plan.redact, "Removed on Discord")
     kept = [row for row in rows if row.event_id not in plan.redact]
@@ -195,7 +214,7 @@ async def relay_edit(
         event_id = await send_part(intent, where.room_id, part, f"dc_{message.id}_{index}", stamp)
         new_rows.append(part_row(message, where, index, part, event_id, intent))
     for row in kept:
-        row.edited_ms = message.edited_ms
+        row.edited_us = message.edit_time_us
     for row in rows:
         if row.event_id in plan.redact:
             await services.tables.message_parts.delete(row.discord_message_id, row.part)

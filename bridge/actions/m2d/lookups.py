@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import discord
 from mautrix.types import RoomID, UserID
 
+from ...convert.d2m.puppet import name_in_displayname
 from ...convert.m2d.context import DiscordEmoji, M2DContext
 from ...db.rows import PortalRow
 from .services import M2DServices
@@ -37,6 +38,33 @@ async def identity(services: M2DServices, room_id: str, sender: str) -> Identity
             member = None
     name = (member.displayname if member else None) or sender.split(":")[0].lstrip("@")
     return Identity(name, (member.avatar_url or None) if member else None)
+
+
+async def discord_name(services: M2DServices, portal: PortalRow, ghost_mxid: str) -> str:
+    """The name Discord shows for the author behind a ghost (nick, else global name, else
+    username), not the ghost's Matrix name with the template's decoration (" (Discord)").
+
+    From discord.py's cache when it has the user; else the ghost's name in the room (its
+    nick there) or its global name, undone from ``bridge.displayname_template`` and
+    ``bridge.bot_suffix`` (webhook authors are only known so); else that name as it is.
+    """
+    ghost_id = services.puppets.ghost_id_of(ghost_mxid) or ""
+    if ghost_id.isdigit():
+        guild = services.discord.get_guild(portal.guild_id) if portal.guild_id else None
+        user = (guild.get_member(int(ghost_id)) if guild else None) or services.discord.get_user(
+            int(ghost_id)
+        )
+        if user is not None:
+            return user.display_name
+    shown = (await identity(services, portal.room_id or "", ghost_mxid)).name
+    row = await services.tables.puppets.get(ghost_id) if ghost_id else None
+    puppets = services.puppets
+    for name in (shown, row.displayname if row else None):
+        if name:
+            found = name_in_displayname(name, puppets.displayname_template, puppets.bot_suffix)
+            if found:
+                return found
+    return (row.displayname if row else None) or shown
 
 
 async def conversion_context(

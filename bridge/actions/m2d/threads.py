@@ -10,7 +10,7 @@ from mautrix.types import EventID, RoomID
 
 from ...convert.m2d.reply import reply_line
 from ...db.rows import MessagePartRow, PortalRow
-from .lookups import identity
+from .lookups import discord_name, identity
 from .services import M2DServices
 
 log = logging.getLogger("bridge.m2d.threads")
@@ -73,9 +73,7 @@ async def reply_target(services: M2DServices, portal: PortalRow, raw: dict[str, 
     if target is None:
         return ""
     if services.puppets.is_ghost(target.sender_mxid):
-        ghost_id = services.puppets.ghost_id_of(target.sender_mxid)
-        row = await services.tables.puppets.get(ghost_id) if ghost_id else None
-        author = (row.displayname if row else None) or target.sender_mxid
+        author = await discord_name(services, portal, target.sender_mxid)
     else:
         author = (await identity(services, portal.room_id or "", target.sender_mxid)).name
     excerpt = await _body_of(services, portal, target.event_id)

@@ -22,6 +22,9 @@ class ReplyTarget:
     event_id: str
     sender_mxid: str
     body: str = ""  # an excerpt, for fallbacks
+    # Posted from Matrix (through the webhook) by ``sender_mxid``, a real Matrix user: Discord
+    # never lists a webhook message's author in a reply's ``mentions``, so the reply pings them.
+    from_matrix: bool = False
 
 
 @dataclass(frozen=True)

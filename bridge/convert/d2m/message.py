@@ -88,7 +88,22 @@ def convert_message(
     for part in parts:
         part.content.setdefault("m.mentions", {})
     is_reply = message.reference is not None and not message.reference.forward
+    if is_reply and parts and ctx.reply_to is not None and ctx.reply_to.from_matrix:
+        _mention_replied(parts[0], ctx.reply_to.sender_mxid)
     return _with_relations(parts, ctx, reply=is_reply and ctx.reply_to is not None)
+
+
+def _mention_replied(part: MatrixPart, mxid: str) -> None:
+    """A reply to a message posted from Matrix pings its Matrix sender.
+
+    Discord pings the replied-to author by default (``allowed_mentions.replied_user``), and
+    lists them in the reply's ``mentions`` only when pinged; a webhook message's author is
+    never listed, ping or not, so the toggle cannot be seen and the default applies. Replies
+    to Discord users' messages need nothing here: their ghosts come from ``mentions``.
+    """
+    mentions = part.content.setdefault("m.mentions", {})
+    if mxid not in mentions.get("user_ids", []):
+        mentions["user_ids"] = [*mentions.get("user_ids", []), mxid]
 
 
 def _split_by_upload(

@@ -66,6 +66,48 @@ def ghost_displayname(user: UserSnapshot, template: str, bot_suffix: str) -> str
     return _finish(_clean(text), bot_suffix if user.is_bot else "", username or str(user.id))
 
 
+def name_in_displayname(displayname: str, template: str, bot_suffix: str) -> str | None:
+    """The Discord name a ghost display name was made from: :func:`ghost_displayname` and
+    :func:`room_displayname` undone (``"Zoë (Discord)"`` → ``"Zoë"``, ``"Hook (Discord)
+    [bot]"`` → ``"Hook"``).
+
+    The ``{name}`` of the template, else its ``{username}``; None when the display name does
+    not have the template's shape or the template names neither.
+    """
+    text = _clean(displayname)
+    suffix = bot_suffix.rstrip() if bot_suffix.strip() else ""
+    candidates = [text.removesuffix(suffix).rstrip(), text] if suffix else [text]
+    for key in ("name", "username"):
+        if "{" + key + "}" not in template:
+            continue
+        pattern = _template_pattern(template, key)
+        for candidate in candidates:
+            found = pattern.fullmatch(candidate)
+            if found and found.group(key).strip():
+                return found.group(key).strip()
+    return None
+
+
+def _template_pattern(template: str, wanted: str) -> re.Pattern[str]:
+    """The template as a pattern: ``wanted`` captured (its first place), the rest any text."""
+    template = template.strip()  # as the display name is
+    pieces: list[str] = []
+    captured = False
+    position = 0
+    for match in _PLACEHOLDER.finditer(template):
+        pieces.append(re.escape(template[position : match.start()]))
+        if match[1] == wanted and not captured:
+            pieces.append(f"(?P<{wanted}>.+?)")
+            captured = True
+        elif match[1] == wanted:
+            pieces.append(f"(?P={wanted})")
+        else:
+            pieces.append(".*?")
+        position = match.end()
+    pieces.append(re.escape(template[position:]))
+    return re.compile("".join(pieces), re.DOTALL)
+
+
 def room_displayname(
     user: UserSnapshot, member: MemberSnapshot | None, template: str, bot_suffix: str
 ) -> str | None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
 
 from mautrix.types import RoomAlias, RoomID, UserID
 from mautrix.util.formatter import MarkdownString, MatrixParser
@@ -29,6 +28,7 @@ from .escape import (
     resolve_line_marks,
     strip_marks,
 )
+from .links import LinkText, masked_link, plain_link, unmasked_link
 
 HTML_FORMAT = "org.matrix.custom.html"
 RULE = "─" * 10  # Discord has no horizontal rule
@@ -45,10 +45,16 @@ _SUB_LINE = re.compile(
 _INLINE_TAGS = frozenset(
     {"b", "strong", "i", "em", "s", "strike", "del", "u", "ins", "span", "font", "sub"}
 )
+# Blocks that a blank line parts from a block after them (a <p> ends with one already).
+_SPACED_BLOCKS = frozenset({"blockquote", "ul", "ol", "pre", "table"})
 _LANGUAGE = re.compile(r"[\w+#.-]{1,32}")
 _BACKTICK_RUN = re.compile(r"`{3,}")
 _HTTP = re.compile(r"https?://", re.IGNORECASE)
-_URL_UNSAFE = re.compile(r"[\s<>]")
+# What a link's text may hold as link text; anything else makes it fall back to `text (<url>)`.
+_LINK_TEXT_TAGS = frozenset(
+    {"b", "strong", "i", "em", "u", "ins", "s", "del", "strike", "span", "font", "br"}
+)
+_MARKER_TAGS = frozenset({"b", "strong", "i", "em", "u", "ins", "s", "del", "strike"})
 
 
 @dataclass(frozen=True)
@@ -115,17 +121,6 @@ def inline_code(code: str) -> str:
     fence = "`" * (max((len(run) for run in re.findall("`+", code)), default=0) + 1)
     padding = " " if code.startswith("`") or code.endswith("`") else ""
     return f"{fence}{padding}{code}{padding}{fence}"
-
-
-def masked_link(text: str, url: str, *, embed: bool = True) -> str:
-    """`[text](url)`, the URL made safe for Discord's parser (no spaces, balanced parens).
-
-    Without `embed`, the URL goes in angle brackets: Discord then shows no preview.
-    """
-    url = _URL_UNSAFE.sub(lambda char: quote(char.group(), safe=""), url)
-    if url.count("(") != url.count(")"):
-        url = url.replace("(", "%28").replace(")", "%29")
-    return f"[{text}]({url})" if embed else f"[{text}](<{url}>)"
 
 
 def _room_ping_allowed(content: dict[str, Any], ctx: M2DContext) -> bool:
@@ -203,6 +198,8 @@ class _DiscordParser(MatrixParser[DiscordMarkdown]):
         self.allow_everyone = allow_everyone
         self.user_ids: list[int] = []
         self.pings = False
+        self._links: list[HTMLNode] = []  # the <a> nodes being converted, innermost last
+        self._link_text: LinkText | None = None  # set while writing a link's text as such
 
     def list_bullet(self, depth: int) -> str:
         return "- "
@@ -213,18 +210,70 @@ class _DiscordParser(MatrixParser[DiscordMarkdown]):
         msg = await super().text_to_fstring(strip_marks(text), ctx, strip_leading_whitespace)
         if ctx.preserve_whitespace:
             return msg
+        if self._link_text is not None:  # no escapes work in link text: kept as written
+            self._link_text.pieces.append(msg.text)
+            return msg
         escaped, pings = escape_inline(msg.text, allow_everyone=self.allow_everyone)
         self.pings = self.pings or pings
         return self.fs(mark_line_start(escaped))
 
+    async def node_to_fstring(self, node: HTMLNode, ctx: RecursionContext) -> DiscordMarkdown:
+        link_text = self._link_text
+        if link_text is not None:
+            is_spoiler = "data-mx-spoiler" in node.attrib
+            if node.tag not in _LINK_TEXT_TAGS or is_spoiler:
+                link_text.unsafe = True
+                return self.fs("")
+            link_text.formatted = link_text.formatted or node.tag in _MARKER_TAGS
+        return await super().node_to_fstring(node, ctx)
+
+    async def link_to_fstring(self, node: HTMLNode, ctx: RecursionContext) -> DiscordMarkdown:
+        self._links.append(node)
+        try:
+            return await super().link_to_fstring(node, ctx)
+        finally:
+            self._links.pop()
+
+    async def _as_link_text(self, node: HTMLNode) -> str | None:
+        """The node's content written as masked-link text, or None if it cannot be."""
+        self._link_text = state = LinkText()
+        try:
+            markdown = await self.tag_aware_parse_node(node, RecursionContext())
+        finally:
+            self._link_text = None
+        return state.result(markdown.text)
+
     async def tag_aware_parse_node(self, node: HTMLNode, ctx: RecursionContext) -> DiscordMarkdown:
-        """Inline formatting keeps its edge spaces, which `_wrap` moves outside the markers."""
-        if node.tag not in _INLINE_TAGS:
-            return await super().tag_aware_parse_node(node, ctx)
+        """Inline formatting keeps its edge spaces, which `_wrap` moves outside the markers;
+        blocks are joined by :meth:`_join_blocks`."""
         tagged = await self.node_to_tagged_fstrings(node, ctx)
-        if any(tag in self.block_tags for _, tag in tagged):
-            return await super().tag_aware_parse_node(node, ctx)
-        return self.fs("".join(msg.text for msg, _ in tagged))
+        if node.tag in _INLINE_TAGS and not any(tag in self.block_tags for _, tag in tagged):
+            return self.fs("".join(msg.text for msg, _ in tagged))
+        return self._join_blocks(tagged)
+
+    def _join_blocks(self, tagged: list[tuple[DiscordMarkdown, str]]) -> DiscordMarkdown:
+        """Children in order, each block on lines of its own (as mautrix joins them), and a
+        blank line between a quote, list, code block or table and a block after it.
+
+        Discord's quote is only its ">" lines (no lazy continuation as in CommonMark), so
+        `<blockquote>quoted</blockquote><p>and after</p>` as `> quoted\nand after` would lose
+        the paragraph break; it becomes `> quoted\n\nand after`. Bare text or a `<br>` after
+        the block is how Discord's own `> quoted\nand after` (and `…\n\nand after`) reads in
+        HTML, so those stay as they are.
+        """
+        present = [(msg.text, tag) for msg, tag in tagged if msg.text or tag in self.block_tags]
+        output: list[str] = []
+        line_start = True
+        for index, (text, tag) in enumerate(present):
+            if tag in self.block_tags:
+                following = present[index + 1][1] if index + 1 < len(present) else None
+                spaced = tag in _SPACED_BLOCKS and following in self.block_tags
+                output += ["" if line_start else "\n", text, "\n\n" if spaced else "\n"]
+                line_start = True
+            else:
+                output.append(text)
+                line_start = text.endswith("\n")
+        return self.fs("".join(output).strip())
 
     async def custom_node_to_fstring(
         self, node: HTMLNode, ctx: RecursionContext
@@ -268,7 +317,10 @@ class _DiscordParser(MatrixParser[DiscordMarkdown]):
             return self.fs(url)
         if _HTTP.match(strip_marks(text)):  # Discord refuses masked links that show a URL
             return self.fs(f"{text} ({url})")
-        return self.fs(text).format(EntityType.URL, url=url)
+        link_text = await self._as_link_text(self._links[-1]) if self._links else None
+        if link_text is None:
+            return self.fs(unmasked_link(text, url))
+        return self.fs(masked_link(link_text, url))
 
     async def user_pill_to_fstring(
         self, msg: DiscordMarkdown, user_id: UserID
@@ -306,7 +358,7 @@ class _DiscordParser(MatrixParser[DiscordMarkdown]):
                 return self.fs(f"<{'a' if emoji.animated else ''}:{emoji.name}:{emoji.id}>")
             return self.fs(escape_text(f":{name}:") if name else "")
         if _HTTP.match(src):
-            return self.fs(masked_link(escape_text(alt), src) if alt.strip() else src)
+            return self.fs(plain_link(alt, src) if alt.strip() else src)
         return self.fs(escape_text(alt))
 
 

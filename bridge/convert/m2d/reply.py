@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from ..d2m.attachments import CONTENT_WARNING_KEY, SPOILER_KEY
 from .escape import escape_text
 from .formatting import masked_link
+from .links import plain_link
 
 EXCERPT_LENGTH = 100
 _WHITESPACE = re.compile(r"\s+")
@@ -53,10 +54,10 @@ def media_is_spoiler(content: Mapping[str, object]) -> bool:
 
 def media_fallback(filename: str, url: str | None) -> str:
     """A file too large to upload to Discord: its name, linked when there is a URL."""
-    name = escape_text(_one_line(filename)) or "file"
+    name = _one_line(filename) or "file"
     if url and _HTTP.match(url):
-        return "📎 " + masked_link(name, url)
-    return f"📎 {name}"
+        return "📎 " + plain_link(name, url)
+    return f"📎 {escape_text(name)}"
 
 
 def _one_line(text: str) -> str:
