@@ -8,6 +8,7 @@ import discord
 from mautrix.errors import MatrixRequestError
 from mautrix.types import RoomID
 
+from ...convert.m2d.pins import pinned_ids
 from ...discord.user_snapshots import member_snapshot, user_snapshot
 from ...portal.apply_state import apply_state
 from .lookups import first_part
@@ -58,8 +59,26 @@ async def on_guild_channel_pins_update(
         target = await first_part(services, message.id)
         if target is not None:
             pinned.append(target.event_id)
-    desired = {("m.room.pinned_events", ""): {"pinned": pinned}}
     async with services.room_locks(where.room_id):
+        pinned = await _with_matrix_only_pins(services, where.room_id, pinned)
+        desired = {("m.room.pinned_events", ""): {"pinned": pinned}}
         await apply_state(
             services.bot, services.guilds.state, where.room_id, desired, services.puppets.is_ghost
         )
+
+
+async def _with_matrix_only_pins(
+    services: RelayServices, room_id: str, pinned: list[str]
+) -> list[str]:
+    """Discord's pins plus the room's pins of events Discord never had (Matrix users may pin
+    those too); the room's own order when the set of pins is the same."""
+    state = await services.guilds.state.get(room_id)
+    current = pinned_ids(state.get(("m.room.pinned_events", "")))
+    kept = [
+        event_id
+        for event_id in current
+        if event_id not in pinned
+        and await services.tables.message_part_by_event(room_id, event_id) is None
+    ]
+    merged = pinned + kept
+    return current if set(merged) == set(current) else merged

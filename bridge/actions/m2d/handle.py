@@ -10,13 +10,23 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from mautrix.types import Event, EventType, MessageEvent, ReactionEvent, RedactionEvent
+from mautrix.types import (
+    Event,
+    EventType,
+    GenericEvent,
+    MessageEvent,
+    ReactionEvent,
+    RedactionEvent,
+    StateEvent,
+)
 
 from ...convert.m2d import notices
+from ...convert.m2d.polls import END_TYPES as POLL_END_TYPES
+from ...convert.m2d.polls import START_TYPES as POLL_START_TYPES
 from ...db.rows import PortalRow
 from ...permissions import Level, permission_level
 from ...stats import TO_DISCORD
-from . import edits, reactions, send
+from . import edits, pins, polls, reactions, send
 from .failures import reason_for, report_failure
 from .notices import notify_once
 from .services import M2DServices
@@ -30,19 +40,35 @@ RELAYED_TYPES = {
 }
 
 
-RELAYED_TYPE_NAMES = frozenset(str(kind) for kind in RELAYED_TYPES)
+RELAYED_TYPE_NAMES = (
+    frozenset(str(kind) for kind in RELAYED_TYPES) | POLL_START_TYPES | POLL_END_TYPES
+)
+# Room state relayed too (state_key ""). Kept in the inbox and queued with the room's messages
+# like them: a pin then follows the message it pins, and survives a restart.
+RELAYED_STATE_NAMES = frozenset({str(EventType.ROOM_PINNED_EVENTS)})
 
 
 def may_relay(raw_event: dict[str, Any]) -> bool:
     """Whether a pushed event (as JSON) is of a kind this module relays: those are kept in the
     inbox until relayed (the bridge's own events never reach here)."""
-    return raw_event.get("type") in RELAYED_TYPE_NAMES and "state_key" not in raw_event
+    if "state_key" in raw_event:
+        return raw_event.get("state_key") == "" and raw_event.get("type") in RELAYED_STATE_NAMES
+    return raw_event.get("type") in RELAYED_TYPE_NAMES
+
+
+def _relayed(event: Event) -> bool:
+    if isinstance(event, StateEvent):
+        return event.state_key == "" and str(event.type) in RELAYED_STATE_NAMES
+    return str(event.type) in RELAYED_TYPE_NAMES and getattr(event, "state_key", None) is None
 
 
 def submit(services: M2DServices, event: Event) -> None:
     """Queue a pushed event in its room's queue (synchronously: keeps the room's order)."""
-    if event.type not in RELAYED_TYPES:
+    if not _relayed(event):
         return
+    if isinstance(event, GenericEvent) and event.timestamp is None:
+        # mautrix's GenericEvent (polls) leaves origin_server_ts among its unrecognised keys.
+        event.timestamp = (event.unrecognized_ or {}).get("origin_server_ts")
     sender = str(event.sender)
     if sender == services.bot.mxid or services.puppets.is_ghost(sender):
         return
@@ -82,7 +108,14 @@ async def _handle(services: M2DServices, event: Any) -> None:
         await notify_once(services, event, notices.relay_off_notice())
         return
     try:
-        if isinstance(event, ReactionEvent):
+        if isinstance(event, StateEvent):  # m.room.pinned_events
+            await pins.pins_changed(services, portal, event)
+        elif str(event.type) in POLL_START_TYPES:
+            await polls.start(services, portal, event)
+            services.stats.relayed(portal.guild_id, TO_DISCORD)
+        elif str(event.type) in POLL_END_TYPES:
+            await polls.end(services, portal, event)
+        elif isinstance(event, ReactionEvent):
             await reactions.react(services, portal, event)
         elif isinstance(event, RedactionEvent):
             await edits.redact(services, portal, event)

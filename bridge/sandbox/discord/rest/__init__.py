@@ -14,6 +14,7 @@ from . import (
     interactions,
     members,
     messages,
+    polls,
     reactions,
     threads,
     users,
@@ -31,6 +32,7 @@ def add_rest_routes(app: web.Application) -> None:
         channels,
         reactions,  # before messages: /messages/pins is not /messages/{message_id}
         messages,
+        polls,
         threads,
         webhooks,
         interactions,

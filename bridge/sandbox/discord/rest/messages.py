@@ -23,6 +23,7 @@ from .common import (
     snowflake_param,
     store_of,
 )
+from .polls import validate_poll
 
 MAX_CONTENT = 2000
 
@@ -57,6 +58,8 @@ def validate_body(body: dict[str, Any], files: list[Attachment], *, creating: bo
     embeds = body.get("embeds") or []
     if len(embeds) > 10:
         raise errors.field_error("embeds", "BASE_TYPE_MAX_LENGTH", "Must be 10 or fewer in length.")
+    if body.get("poll") is not None:
+        validate_poll(body["poll"])
     if creating and not (
         content
         or embeds

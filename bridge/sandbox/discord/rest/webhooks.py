@@ -162,6 +162,7 @@ async def execute(request: web.Request) -> web.Response:
         "allowed_mentions": body.get("allowed_mentions"),
         "tts": bool(body.get("tts", False)),
         "flags": int(body.get("flags") or 0),
+        "poll": body.get("poll"),
     }
     if isinstance(target, Interaction):
         app = store.applications[target.application_id]

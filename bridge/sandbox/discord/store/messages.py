@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from .. import errors, payloads, payloads_messages
+from .. import permissions as perms
 from ..events import Intents
 from ..snowflake import snowflake_time
 from .base import utcnow
@@ -149,9 +150,22 @@ class MessagesMixin(ReactionsMixin):
                 if guild and r in guild.roles and ("roles" in parse or r in allowed_roles)
             )
         )
-        msg.mention_everyone = "everyone" in parse and (
-            "@everyone" in msg.content or "@here" in msg.content
+        msg.mention_everyone = (
+            "everyone" in parse
+            and ("@everyone" in msg.content or "@here" in msg.content)
+            and self._may_mention_everyone(msg)
         )
+
+    def _may_mention_everyone(self, msg: Message) -> bool:
+        """Whether the author may ping @everyone/@here: a member needs MENTION_EVERYONE in
+        the channel (Discord's permission docs); a webhook is outside the permission system,
+        only its ``allowed_mentions`` limit it (see the README, "Mentions")."""
+        if msg.webhook_id is not None:
+            return True
+        if msg.guild_id is None:
+            return False
+        channel_perms = perms.channel_permissions(self, msg.channel_id, msg.author_id)  # type: ignore[arg-type]
+        return perms.has(channel_perms, perms.MENTION_EVERYONE)
 
     def _insert(self, msg: Message) -> None:
         ids = self.channel_messages.setdefault(msg.channel_id, [])
@@ -206,6 +220,14 @@ class MessagesMixin(ReactionsMixin):
         emits MESSAGE_UPDATE."""
         msg = self.get_message(channel_id, message_id)
         msg.embeds = [dict(e, type=e.get("type", "rich")) for e in embeds]
+        self._emit_message_update(msg)
+
+    def end_poll(self, channel_id: int, message_id: int) -> None:
+        """A poll ended early (``expire``): finalised, expiry now; emits MESSAGE_UPDATE."""
+        msg = self.get_message(channel_id, message_id)
+        assert msg.poll is not None
+        results = dict(msg.poll.get("results") or {}, is_finalized=True)
+        msg.poll = dict(msg.poll, results=results, expiry=payloads.iso(utcnow()))
         self._emit_message_update(msg)
 
     def _emit_message_update(self, msg: Message) -> None:
