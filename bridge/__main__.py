@@ -9,11 +9,11 @@ import logging
 import logging.config
 import sys
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from . import __version__
+from .commands.arguments import date
 from .config import Config, ConfigCreated, ConfigError, load_config
 
 
@@ -63,7 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--channel", type=int, action="append", default=[], help="only this channel (repeatable)"
     )
     importing.add_argument(
-        "--since", type=_date, help="only messages from this date on (YYYY-MM-DD, UTC)"
+        "--since", type=date, help="only messages from this date on (YYYY-MM-DD, UTC)"
     )
     importing.add_argument(
         "--dry-run", action="store_true", help="count what would be imported; change nothing"
@@ -74,15 +74,6 @@ def build_parser() -> argparse.ArgumentParser:
         help="give channels whose rooms already have live messages a new room (tombstone)",
     )
     return parser
-
-
-def _date(text: str) -> datetime:
-    try:
-        return datetime.fromisoformat(text).replace(tzinfo=UTC)
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(
-            f"expected a date like 2024-01-31, got {text!r}"
-        ) from error
 
 
 def _plain(value: Any) -> Any:

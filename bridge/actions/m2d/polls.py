@@ -10,7 +10,6 @@ poll closes by itself after its duration.
 from __future__ import annotations
 
 import logging
-import time
 from typing import Any
 
 import discord
@@ -28,8 +27,9 @@ from ...convert.m2d.polls import (
 )
 from ...convert.m2d.reply import reply_line
 from ...convert.m2d.split import split_for_discord
-from ...db.rows import MessagePartRow, PortalRow
+from ...db.rows import PortalRow
 from .lookups import identity
+from .send import remember_sent
 from .services import M2DServices
 from .threads import thread_for
 
@@ -131,19 +131,4 @@ async def _send(
                 )
             )
     finally:
-        rows = [
-            MessagePartRow(
-                discord_message_id=message.id,
-                part=0,
-                channel_id=thread_id or portal.discord_id,
-                room_id=room_id,
-                event_id=str(event.event_id),
-                sender_mxid=str(event.sender),
-                timestamp=event.timestamp or int(time.time() * 1000),
-                thread_id=thread_id,
-                kind=f"matrix:{index}",
-                event_type=str(event.type),
-            )
-            for index, message in enumerate(sent)
-        ]
-        await services.tables.message_parts.upsert_many(rows)
+        await remember_sent(services, portal, event, sent, thread_id)

@@ -51,7 +51,7 @@ async def send(services: M2DServices, portal: PortalRow, event: MessageEvent) ->
         await _send(services, portal, event, raw, who, thread_id, prefix, sent)
     finally:
         # What reached Discord is remembered even if a later piece failed.
-        await _remember(services, portal, event, sent, thread_id)
+        await remember_sent(services, portal, event, sent, thread_id)
 
 
 async def _send(
@@ -147,13 +147,16 @@ def _upload_limit(services: M2DServices, portal: PortalRow) -> int:
     return min(limit, services.options.max_file_size)
 
 
-async def _remember(
+async def remember_sent(
     services: M2DServices,
     portal: PortalRow,
-    event: MessageEvent,
+    event: Any,
     messages: list[discord.WebhookMessage],
     thread_id: int | None,
 ) -> None:
+    """Record the Discord messages a Matrix event became (part 0 each, ``kind`` matrix:<n>),
+    then mark the event read as the bot: it reached Discord. ``event`` is any Matrix event
+    with ``room_id``, ``event_id``, ``sender``, ``type`` and ``timestamp`` (ms)."""
     rows = [
         MessagePartRow(
             discord_message_id=message.id,
