@@ -29,7 +29,6 @@ from .actions.d2m.services import RelayOptions, RelayServices
 from .actions.m2d import handle as matrix_to_discord
 from .actions.m2d.services import M2DOptions, M2DServices
 from .actions.m2d.webhooks import Webhooks
-from .commands.management_rooms import remember_management_room
 from .commands.matrix_door import MatrixCommands, is_prefixed_command, starts_with_prefix
 from .config import Config
 from .convert.d2m.room_state import BridgeContext
@@ -316,8 +315,8 @@ class Bridge:
         level = permission_level(event.sender, self.config["bridge.permissions"])
         try:
             if level >= Level.USER:
-                assert self.database is not None  # a direct chat: the inviter's management room
-                await remember_management_room(self.database.tables, event, bot.mxid)
+                if self.commands is not None:  # a direct chat: the inviter's management room
+                    await self.commands.management_rooms.remember(event)
                 await bot.join_room(event.room_id)
             else:
                 await bot.leave_room(event.room_id, reason="You may not use this bridge")

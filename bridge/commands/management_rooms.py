@@ -33,35 +33,52 @@ def is_direct_invite(event: StateEvent, bot_mxid: str) -> bool:
     )
 
 
-async def remember_management_room(tables: BridgeTables, event: StateEvent, bot_mxid: str) -> None:
-    """Record the room of an accepted direct-chat invite as the inviter's management room
-    (does nothing for other invites)."""
-    if not is_direct_invite(event, bot_mxid):
-        return
-    mxid, room_id = str(event.sender), str(event.room_id)
-    row = await tables.matrix_users.get(mxid) or MatrixUserRow(mxid)
-    row.management_room = room_id
-    await tables.matrix_users.upsert(row)
-    log.info("%s is the management room of %s", room_id, mxid)
+class ManagementRooms:
+    """Each user's management room, read from ``matrix_user`` once and kept in memory, so a
+    message in any other room (every relayed one) costs no database or homeserver request."""
 
+    def __init__(self, tables: BridgeTables, bot: IntentAPI) -> None:
+        self.tables, self.bot = tables, bot
+        self._by_user: dict[str, str] | None = None  # mxid → room id
 
-async def is_management_room(
-    tables: BridgeTables, bot: IntentAPI, room_id: str, sender: str
-) -> bool:
-    """Whether ``room_id`` is ``sender``'s management room: recorded as such, and only the
-    bot and the sender are in it. One key lookup for any other room (no homeserver request);
-    a recorded room with other members stops being one (its record is dropped)."""
-    row = await tables.matrix_users.get(sender)
-    if row is None or row.management_room != room_id:
+    async def _rooms(self) -> dict[str, str]:
+        if self._by_user is None:
+            rows = await self.tables.matrix_users.find("management_room IS NOT NULL")
+            self._by_user = {row.mxid: row.management_room for row in rows if row.management_room}
+        return self._by_user
+
+    async def remember(self, event: StateEvent) -> None:
+        """Record the room of an accepted direct-chat invite as the inviter's management room
+        (does nothing for other invites)."""
+        if not is_direct_invite(event, self.bot.mxid):
+            return
+        mxid, room_id = str(event.sender), str(event.room_id)
+        await self._set(mxid, room_id)
+        log.info("%s is the management room of %s", room_id, mxid)
+
+    async def check(self, room_id: str, sender: str) -> bool:
+        """Whether ``room_id`` is ``sender``'s management room: recorded as such, and only
+        the bot and the sender are in it; a recorded room with other members stops being one
+        (its record is dropped)."""
+        if (await self._rooms()).get(sender) != room_id:
+            return False
+        try:
+            members = await self.bot.get_joined_members(RoomID(room_id))
+        except MatrixError as error:
+            log.warning("Could not read the members of %s: %s", room_id, error)
+            return False
+        if set(members) == {self.bot.mxid, sender}:
+            return True
+        log.info("%s is no longer the management room of %s: others joined it", room_id, sender)
+        await self._set(sender, None)
         return False
-    try:
-        members = await bot.get_joined_members(RoomID(room_id))
-    except MatrixError as error:
-        log.warning("Could not read the members of %s: %s", room_id, error)
-        return False
-    if set(members) == {bot.mxid, sender}:
-        return True
-    log.info("%s is no longer the management room of %s: others joined it", room_id, sender)
-    row.management_room = None
-    await tables.matrix_users.upsert(row)
-    return False
+
+    async def _set(self, mxid: str, room_id: str | None) -> None:
+        row = await self.tables.matrix_users.get(mxid) or MatrixUserRow(mxid)
+        row.management_room = room_id
+        await self.tables.matrix_users.upsert(row)
+        rooms = await self._rooms()
+        if room_id is None:
+            rooms.pop(mxid, None)
+        else:
+            rooms[mxid] = room_id

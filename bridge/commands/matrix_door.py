@@ -17,7 +17,7 @@ from ..actions.admin.services import ActionError, AdminServices
 from .arguments import HelpRequested, UsageError
 from .context import CommandContext
 from .executors import EXECUTORS
-from .management_rooms import is_management_room
+from .management_rooms import ManagementRooms
 from .parse import UnknownCommand, command_spec, find_invocation, parse_arguments
 from .render import (
     Reply,
@@ -60,6 +60,7 @@ class MatrixCommands:
     def __init__(self, services: AdminServices) -> None:
         self.services = services
         self.prefix: str = services.config["bridge.command_prefix"]
+        self.management_rooms = ManagementRooms(services.tables, services.bot)
 
     async def handle(self, event: MessageEvent) -> None:
         """Run the command in ``event``, if it holds one; never raises."""
@@ -79,7 +80,7 @@ class MatrixCommands:
         event.content.trim_reply_fallback()
         body = event.content.body or ""
         # The same check whether or not the prefix is there (commands in a direct chat act
-        # on it as one); a message elsewhere costs one key lookup.
+        # on it as one); a message elsewhere costs a dictionary lookup.
         management = await self.is_management_room(room_id, sender)
         if not management and not starts_with_prefix(body, self.prefix):
             return
@@ -130,7 +131,7 @@ class MatrixCommands:
 
     async def is_management_room(self, room_id: str, sender: str) -> bool:
         """The sender's direct chat with the bot (see :mod:`.management_rooms`)."""
-        return await is_management_room(self.services.tables, self.services.bot, room_id, sender)
+        return await self.management_rooms.check(room_id, sender)
 
     def _context(self, event: MessageEvent, management: bool) -> CommandContext:
         room_id, event_id = str(event.room_id), str(event.event_id)

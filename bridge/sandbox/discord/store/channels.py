@@ -10,8 +10,8 @@ from typing import Any
 from .. import errors, payloads
 from ..events import Intents
 from .base import utcnow
-from .messages import MessagesMixin
 from .models import Channel, ChannelType, MessageType, ThreadMember, ThreadMetadata, Webhook
+from .pins import PinsMixin
 
 _CHANNEL_FIELDS = frozenset(
     {
@@ -34,7 +34,7 @@ _CHANNEL_FIELDS = frozenset(
 _THREAD_FIELDS = frozenset({"archived", "auto_archive_duration", "locked", "invitable"})
 
 
-class ChannelsMixin(MessagesMixin):
+class ChannelsMixin(PinsMixin):
     # ---- channels ------------------------------------------------------------------------
 
     def create_channel(
