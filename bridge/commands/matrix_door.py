@@ -30,6 +30,8 @@ from .render import (
 from .table import LOWEST_LEVEL
 
 log = logging.getLogger("bridge.commands")
+# Longer messages are not read as commands (a reply quoting them could exceed the event size).
+MAX_COMMAND_CHARS = 1000
 
 
 def starts_with_prefix(body: Any, prefix: str) -> bool:
@@ -60,7 +62,14 @@ class MatrixCommands:
     def __init__(self, services: AdminServices) -> None:
         self.services = services
         self.prefix: str = services.config["bridge.command_prefix"]
-        self.management_rooms = ManagementRooms(services.tables, services.bot)
+        self._management_rooms: ManagementRooms | None = None
+
+    @property
+    def management_rooms(self) -> ManagementRooms:
+        """The users' management rooms (read from the database at first use)."""
+        if self._management_rooms is None:
+            self._management_rooms = ManagementRooms(self.services.tables, self.services.bot)
+        return self._management_rooms
 
     async def handle(self, event: MessageEvent) -> None:
         """Run the command in ``event``, if it holds one; never raises."""
@@ -85,6 +94,13 @@ class MatrixCommands:
         if not management and not starts_with_prefix(body, self.prefix):
             return
         context = self._context(event, management)
+        if len(body) > MAX_COMMAND_CHARS:  # no command is this long; replies quote their input
+            await context.reply(
+                error_reply(
+                    f"That is over {MAX_COMMAND_CHARS} characters: no command is so long. Send `help` for the commands."
+                )
+            )
+            return
         try:
             invocation = find_invocation(body, prefix=self.prefix, management_room=management)
         except UsageError as error:

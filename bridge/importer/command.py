@@ -129,6 +129,9 @@ class ImportRun:
                     report.stopped = True
                     return
                 targets = await self._destinations([post.id])
+                if post.id not in targets:  # no room: nothing recorded, a later import sends it
+                    report.skip("post not bridged")
+                    continue
                 stream = channel_items(post, self.request.since)
                 await import_stream(
                     relay,
@@ -143,6 +146,13 @@ class ImportRun:
                 )
             return
         targets = await self._destinations([channel.id, *(t.id for t in threads)])
+        if channel.id not in targets:
+            # Refused before any checkpoint exists: one marked finished with nothing sent
+            # would make the channel's history look imported once it is bridged again.
+            raise ImportRefused(
+                f"channel {channel.id} (#{channel.name}) is not bridged (unbridged on its own?): "
+                f"bridge it again (`bridge-room {channel.id}` in a room) and import then."
+            )
         streams = [channel_items(channel, self.request.since)]
         streams += [channel_items(thread, self.request.since) for thread in threads]
         await import_stream(

@@ -209,3 +209,23 @@ async def test_a_bridge_shutting_down_stops_its_import_resumably(
     assert checkpoint.imported_count == len(sent) < 120
     text = await final_status(admin_chat, status["event_id"])
     assert f"run `import {lounge}` again to resume" in text
+
+
+async def test_a_channel_unbridged_on_its_own_is_refused_and_left_importable(
+    community: Community, sandbox_guild: SandboxGuild, admin_chat: Chat, command_bridge: Bridge
+) -> None:
+    seed_lounge(sandbox_guild, community, 3)
+    lounge = community.channels["lounge"]
+    await admin_chat.command(f"bridge {community.guild_id}")
+    await admin_chat.command(f"unbridge {lounge}")
+    status = await admin_chat.command(f"import {lounge}")
+    text = await final_status(admin_chat, status["event_id"])
+    assert f"channel {lounge} (#lounge) is not bridged" in text, text
+    # No checkpoint: once the channel is bridged again, its history is still to import.
+    tables = command_bridge.database.tables  # type: ignore[union-attr]
+    assert await tables.import_checkpoints.get(lounge) is None
+
+
+async def test_an_overlong_message_is_not_read_as_a_command(admin_chat: Chat) -> None:
+    reply = await admin_chat.command("x" * 5000)
+    assert "over 1000 characters" in reply["body"] and len(reply["body"]) < 300
