@@ -16,8 +16,30 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from .url import DatabaseURL
 
-MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 log = logging.getLogger("bridge.db.migrate")
+
+
+def find_migrations() -> Path:
+    """The folder holding Alembic's env.py and versions/ for this installation.
+
+    An installed wheel carries them as ``bridge/migrations`` (setup.py maps the top-level
+    ``alembic/`` folder there); a source checkout or an editable install (``pip install -e .``)
+    reads the top-level ``alembic/`` folder beside the package. Raises FileNotFoundError
+    naming both places when neither holds an env.py (a broken installation).
+    """
+    package = Path(__file__).resolve().parent.parent
+    candidates = (package / "migrations", package.parent / "alembic")
+    for candidate in candidates:
+        if (candidate / "env.py").is_file():
+            return candidate
+    raise FileNotFoundError(
+        "the bridge's database migrations are missing: no env.py in "
+        + " or ".join(str(candidate) for candidate in candidates)
+        + "; reinstall the package"
+    )
+
+
+MIGRATIONS_DIR = find_migrations()
 
 
 class DatabaseTooNew(Exception):
@@ -52,10 +74,15 @@ async def database_revisions(url: DatabaseURL) -> tuple[str, ...]:
                 lambda sync: tuple(MigrationContext.configure(sync).get_current_heads())
             )
     except (OSError, ConnectionError) as error:
-        raise DatabaseUnreachable(f"cannot connect to the database: {error}") from error
+        raise DatabaseUnreachable(
+            f"cannot connect to the database (appservice.database.url: {url.location}): {error}"
+        ) from error
     except Exception as error:
         if type(error).__module__.startswith(("asyncpg", "sqlite3", "sqlalchemy")):
-            raise DatabaseUnreachable(f"cannot open the database: {error}") from error
+            reason = str(getattr(error, "orig", None) or error).splitlines()[0]
+            raise DatabaseUnreachable(
+                f"cannot open the database (appservice.database.url: {url.location}): {reason}"
+            ) from error
         raise
     finally:
         await engine.dispose()
