@@ -20,9 +20,13 @@ def namespace_regex(template: str, sigil: str, domain: str) -> str:
 
 
 def build_registration(config: Config, as_token: str, hs_token: str) -> dict[str, Any]:
-    """The registration for ``config``: pure, so the same config gives the same file."""
+    """The registration for ``config``: pure, so the same config gives the same file.
+
+    Asks for ephemeral events (MSC2409: typing, receipts) only when
+    ``appservice.ephemeral_events`` is on.
+    """
     domain = config["homeserver.domain"]
-    return {
+    registration: dict[str, Any] = {
         "id": config["appservice.id"],
         "url": config["appservice.address"],
         "as_token": as_token,
@@ -44,10 +48,12 @@ def build_registration(config: Config, as_token: str, hs_token: str) -> dict[str
             ],
             "rooms": [],
         },
-        # Typing notifications and receipts (MSC2409), stable and unstable names.
-        "receive_ephemeral": True,
-        "de.sorunome.msc2409.push_ephemeral": True,
     }
+    if config["appservice.ephemeral_events"]:
+        # Typing notifications and receipts (MSC2409), stable and unstable names.
+        registration["receive_ephemeral"] = True
+        registration["de.sorunome.msc2409.push_ephemeral"] = True
+    return registration
 
 
 def _token(current: Any) -> str:

@@ -11,6 +11,7 @@ from mautrix.errors import MatrixRequestError
 from mautrix.types import EventType, RoomID
 
 from ..convert.d2m.room_state import DesiredState, merge_power_levels, state_diff
+from ..matrix.rooms import without_implied_creator
 from .state_cache import RoomStateCache
 
 log = logging.getLogger("bridge.portal.state")
@@ -27,13 +28,17 @@ async def apply_state(
     """Make the room's state match ``desired``; returns how many events were sent.
 
     Power levels keep the entries Matrix users have there (only ghosts' levels come from
-    Discord). A failure on one event is logged and the others still go out.
+    Discord), and never name the bot in a room of version 12 or later (MSC4289). A failure on
+    one event is logged and the others still go out.
     """
     actual = await cache.get(room_id)
     wanted = dict(desired)
     if (POWER_LEVELS, "") in wanted:
+        # The room's own version decides (rooms keep the version they were created with).
+        room_version = actual.get(("m.room.create", ""), {}).get("room_version")
+        fitted = without_implied_creator(wanted[(POWER_LEVELS, "")], bot.mxid, room_version)
         wanted[(POWER_LEVELS, "")] = merge_power_levels(
-            wanted[(POWER_LEVELS, "")], actual.get((POWER_LEVELS, "")), is_ghost
+            fitted, actual.get((POWER_LEVELS, "")), is_ghost
         )
     sent = 0
     for event_type, state_key, content in state_diff(wanted, actual):

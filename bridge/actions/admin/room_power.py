@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ...matrix.rooms import creators_have_every_power
+
 # State the bridge sends into a channel's room (see ``convert/d2m/room_state.py``).
 BRIDGE_STATE_TYPES = (
     "m.room.name",
@@ -29,14 +31,6 @@ BRIDGE_STATE_TYPES = (
 LEVEL_SETTINGS = ("ban", "kick", "redact", "invite", "state_default", "events_default")
 # Ghosts of Discord admins get 100: the bot cannot give more than it has.
 HIGHEST_GHOST_LEVEL = 100
-CREATOR_IMPLIED_VERSIONS = frozenset({"12"})  # and any later numbered version
-
-
-def creators_have_every_power(room_version: Any) -> bool:
-    """Whether a room version gives its creators infinite power, kept out of the power
-    levels' ``users`` (room version 12 and later numbered versions; pure)."""
-    version = str(room_version or "1")
-    return version in CREATOR_IMPLIED_VERSIONS or (version.isdigit() and int(version) >= 12)
 
 
 def room_creators(create: dict[str, Any], create_sender: str | None) -> set[str]:
