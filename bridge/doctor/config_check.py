@@ -1,0 +1,45 @@
+"""Doctor check 1: the config file loads and validates (bridge.config.load_config)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from ..config import Config, ConfigError, load_config
+from .result import CheckResult
+
+LABEL = "config"
+
+
+def check_config(
+    path: Path, environ: Mapping[str, str] | None = None
+) -> tuple[CheckResult, Config | None]:
+    """Load ``path`` as the bridge would (with the discord and token rules); change nothing.
+
+    Returns the result and the config, or None when it is unusable; one ✗ result lists every
+    problem load_config found. A missing file is reported, not created.
+    """
+    if not path.exists():
+        return (
+            CheckResult.fail(
+                LABEL,
+                f"no config file at {path}",
+                f"run `python -m bridge -c {path}` once: it writes an example config to edit",
+            ),
+            None,
+        )
+    try:
+        config = load_config(
+            path, require=("tokens", "discord"), environ=environ, save_upgrades=False
+        )
+    except ConfigError as error:
+        problems = "; ".join(error.problems)
+        return (
+            CheckResult.fail(
+                LABEL,
+                f"{path} has {len(error.problems)} problem(s): {problems}",
+                "correct those keys (see the comments in the example config)",
+            ),
+            None,
+        )
+    return CheckResult.ok(LABEL, f"{path} is valid"), config
