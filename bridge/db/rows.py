@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..logs import redact_secret
+
 
 @dataclass
 class GuildRow:
@@ -43,6 +45,11 @@ class PortalRow:
     live_since: int | None = None
     # Whether Matrix messages in its room go to Discord (``unset-relay`` turns it off).
     relay_enabled: bool = True
+
+    def __post_init__(self) -> None:
+        # A webhook token read from the database (or copied) stays out of the logs, e.g. of
+        # the queries that write the row back (bridge.logs).
+        redact_secret(self.webhook_token)
 
 
 @dataclass

@@ -5,12 +5,17 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Any
 
+import aiohttp
 import discord
 import yarl
 from discord.asset import Asset
 from discord.gateway import DiscordWebSocket
 from discord.http import Route
+
+from ..log_filters import install_log_filters
+from .heartbeat import install_heartbeat_fix
 
 log = logging.getLogger("bridge.discord")
 
@@ -47,12 +52,30 @@ def bridge_intents() -> discord.Intents:
     return intents
 
 
-class BridgeDiscordClient(discord.Client):
-    """The bridge's discord.py client. Event handlers are attached by the dispatcher."""
+GATEWAY_EVENTS = frozenset({"connect", "ready", "resumed", "disconnect"})
 
-    def __init__(self) -> None:
-        super().__init__(intents=bridge_intents(), chunk_guilds_at_startup=False)
+
+class BridgeDiscordClient(discord.Client):
+    """The bridge's discord.py client. Event handlers are attached by the dispatcher.
+
+    ``http_trace`` is discord.py's documented hook on its aiohttp session (the metrics read
+    rate-limit waits there); ``gateway_listeners`` are called with each gateway event's name
+    (connect, ready, resumed, disconnect) and whether the client is closed.
+    """
+
+    def __init__(self, http_trace: aiohttp.TraceConfig | None = None) -> None:
+        install_heartbeat_fix()  # no false "Can't keep up" on a fast gateway
+        install_log_filters()  # also when run in process (demo): no voice warning
+        traced: dict[str, Any] = {"http_trace": http_trace} if http_trace else {}
+        super().__init__(intents=bridge_intents(), chunk_guilds_at_startup=False, **traced)
         self.ready_event = asyncio.Event()
+        self.gateway_listeners: list[Callable[[str, bool], None]] = []
+
+    def dispatch(self, event: str, /, *args: Any, **kwargs: Any) -> None:
+        if event in GATEWAY_EVENTS:
+            for listener in self.gateway_listeners:
+                listener(event, self.is_closed())
+        super().dispatch(event, *args, **kwargs)
 
     async def on_ready(self) -> None:
         log.info(

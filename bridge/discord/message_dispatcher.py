@@ -15,6 +15,7 @@ import discord
 
 from ..actions.d2m import channel_events, messages, reactions
 from ..actions.d2m.services import RelayServices
+from ..stats import TO_MATRIX
 
 
 def queue_key(client: discord.Client, event: Any) -> int:
@@ -43,13 +44,30 @@ HANDLERS: dict[str, Callable[..., Awaitable[None]]] = {
 }
 
 
+async def counting_failures(
+    services: RelayServices, name: str, action: Callable[..., Awaitable[None]], *args: Any
+) -> None:
+    """Run an action; a failure is counted for the metrics (``on_message`` counts its own,
+    with the guild's last error for ``status``), then raised for the queue to log."""
+    try:
+        await action(services, *args)
+    except Exception as error:
+        if name != "on_message":
+            guild_id = getattr(args[0], "guild_id", None)
+            services.stats.failed(guild_id, f"{name}: {error}", direction=TO_MATRIX, error=error)
+        raise
+
+
 def register_message_handlers(client: discord.Client, services: RelayServices) -> None:
     """Attach every message handler to the client, bound to the bridge's services."""
     for name, action in HANDLERS.items():
 
-        async def handler(*args: Any, _action: Callable[..., Awaitable[None]] = action) -> None:
+        async def handler(
+            *args: Any, _action: Callable[..., Awaitable[None]] = action, _name: str = name
+        ) -> None:
             key = queue_key(client, args[0])
-            services.queues.submit(key, functools.partial(_action, services, *args))
+            job = functools.partial(counting_failures, services, _name, _action, *args)
+            services.queues.submit(key, job)
 
         handler.__name__ = name
         client.event(handler)

@@ -65,10 +65,12 @@ async def on_message(services: RelayServices, message: discord.Message) -> None:
         async with services.room_locks(where.room_id):
             rows = await relay_new(services, snapshot, where, can_mention_everyone(message))
     except Exception as error:
-        services.stats.failed(guild_id, f"message {message.id} to Matrix: {error}")
+        services.stats.failed(
+            guild_id, f"message {message.id} to Matrix: {error}", direction=TO_MATRIX, error=error
+        )
         raise
     if rows:
-        services.stats.relayed(guild_id, TO_MATRIX)
+        services.stats.relayed(guild_id, TO_MATRIX, "message", snapshot.timestamp_ms)
 
 
 async def relay_new(
@@ -163,6 +165,7 @@ async def on_raw_message_edit(
             return
         snapshot = message_snapshot(payload.message)
         await relay_edit(services, snapshot, where, rows, can_mention_everyone(payload.message))
+    services.stats.relayed(where.guild_id, TO_MATRIX, "edit", edited_us / 1000)
 
 
 def is_new_edit(last_us: int | None, edited_us: int) -> bool:
@@ -253,6 +256,8 @@ async def delete_messages(services: RelayServices, channel_id: int, message_ids:
                 kept.append(row)
             plan = delete_plan(existing_parts(kept))
             await _redact(services, where.room_id, plan, "Deleted on Discord")
+            if rows:
+                services.stats.relayed(where.guild_id, TO_MATRIX, "delete")
 
 
 async def _redact(services: RelayServices, room_id: str, event_ids: list[str], reason: str) -> None:

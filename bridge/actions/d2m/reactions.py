@@ -13,6 +13,7 @@ from ...convert.model import UserSnapshot
 from ...convert.reaction_keys import discord_form, matrix_key
 from ...db.rows import ReactionRow
 from ...discord.user_snapshots import member_snapshot, user_snapshot
+from ...stats import TO_MATRIX
 from .lookups import first_part, upload_custom_emoji
 from .routing import destination
 from .services import RelayServices
@@ -93,6 +94,7 @@ async def on_raw_reaction_add(
         await services.tables.reactions.upsert(
             ReactionRow(payload.message_id, payload.user_id, key, where.room_id, event_id)
         )
+    services.stats.relayed(where.guild_id, TO_MATRIX, "reaction")
 
 
 async def on_raw_reaction_remove(
@@ -134,3 +136,4 @@ async def _redact_reactions(services: RelayServices, rows: list[ReactionRow]) ->
             await services.tables.reactions.delete(
                 row.discord_message_id, row.discord_user_id, row.emoji_key
             )
+        services.stats.relayed(None, TO_MATRIX, "reaction_removal")

@@ -108,26 +108,46 @@ async def _handle(services: M2DServices, event: Any) -> None:
         await notify_once(services, event, notices.relay_off_notice())
         return
     try:
-        if isinstance(event, StateEvent):  # m.room.pinned_events
-            await pins.pins_changed(services, portal, event)
-        elif str(event.type) in POLL_START_TYPES:
-            await polls.start(services, portal, event)
-            services.stats.relayed(portal.guild_id, TO_DISCORD)
-        elif str(event.type) in POLL_END_TYPES:
-            await polls.end(services, portal, event)
-        elif isinstance(event, ReactionEvent):
-            await reactions.react(services, portal, event)
-        elif isinstance(event, RedactionEvent):
-            await edits.redact(services, portal, event)
-        elif isinstance(event, MessageEvent) and edits.is_edit(event):
-            await edits.edit(services, portal, event)
-        elif isinstance(event, MessageEvent):
-            await send.send(services, portal, event)
-            services.stats.relayed(portal.guild_id, TO_DISCORD)
+        kind = await _relay(services, portal, event)
     except Exception as error:
         log.exception("Relaying %s to Discord failed", event.event_id)
-        services.stats.failed(portal.guild_id, f"{event.event_id} to Discord: {reason_for(error)}")
+        services.stats.failed(
+            portal.guild_id,
+            f"{event.event_id} to Discord: {reason_for(error)}",
+            direction=TO_DISCORD,
+            error=error,
+        )
         await report_failure(services, str(event.room_id), str(event.event_id), error)
+        return
+    if kind is not None:
+        services.stats.relayed(portal.guild_id, TO_DISCORD, kind, event.timestamp)
+
+
+async def _relay(services: M2DServices, portal: PortalRow, event: Any) -> str | None:
+    """Hand the event to its action; returns its kind for the metrics (bridge.metrics.KINDS),
+    None if no action takes it."""
+    if isinstance(event, StateEvent):  # m.room.pinned_events
+        await pins.pins_changed(services, portal, event)
+        return "pin"
+    if str(event.type) in POLL_START_TYPES:
+        await polls.start(services, portal, event)
+        return "poll"
+    if str(event.type) in POLL_END_TYPES:
+        await polls.end(services, portal, event)
+        return "poll_end"
+    if isinstance(event, ReactionEvent):
+        await reactions.react(services, portal, event)
+        return "reaction"
+    if isinstance(event, RedactionEvent):
+        await edits.redact(services, portal, event)
+        return "delete"
+    if isinstance(event, MessageEvent) and edits.is_edit(event):
+        await edits.edit(services, portal, event)
+        return "edit"
+    if isinstance(event, MessageEvent):
+        await send.send(services, portal, event)
+        return "message"
+    return None
 
 
 def _after_bridging(portal: PortalRow, event: Any) -> bool:

@@ -15,6 +15,7 @@ import discord
 
 from ...db.tables import BridgeTables
 from ...locks import KeyedLocks
+from ...logs import redact_secret
 
 log = logging.getLogger("bridge.m2d.webhooks")
 
@@ -278,6 +279,7 @@ class Webhooks:
         keeps its changes.
         """
         hook_id, token = (webhook.id, webhook.token) if webhook is not None else (None, None)
+        redact_secret(token)  # before the query, which a DEBUG log shows with its values
         await self.tables.db.execute(
             "UPDATE portal SET webhook_id = $2, webhook_token = $3 WHERE discord_id = $1",
             channel_id,
