@@ -96,6 +96,15 @@ def _is_real_token(value: Any) -> bool:
     return isinstance(value, str) and len(value) >= 16 and value != PLACEHOLDER_TOKEN
 
 
+def _is_listen_address(value: Any) -> bool:
+    """host:port, an IPv6 host in brackets ([::1]:29335)."""
+    if not isinstance(value, str):
+        return False
+    host, sep, port = value.rpartition(":")
+    host = host.removeprefix("[").removesuffix("]")
+    return bool(sep and host.strip()) and port.isdigit() and 1 <= int(port) <= 65535
+
+
 def _is_text(value: Any) -> bool:
     return isinstance(value, str) and bool(value.strip())
 
@@ -198,6 +207,14 @@ RULES: tuple[Rule, ...] = (
         lambda v: v in ("restricted", "public"),
     ),
     Rule("bridge.bridge_voice_channels", "true or false", lambda v: isinstance(v, bool)),
+    Rule(
+        "bridge.room_version",
+        'a room version, e.g. "11", or "" for the homeserver\'s default',
+        lambda v: (
+            (isinstance(v, str) and v == v.strip())
+            or (isinstance(v, int) and not isinstance(v, bool) and v > 0)
+        ),
+    ),
     Rule("bridge.messages.room_mentions", "true or false", lambda v: isinstance(v, bool)),
     Rule("bridge.messages.captions", "true or false", lambda v: isinstance(v, bool)),
     Rule("bridge.messages.system_messages", "true or false", lambda v: isinstance(v, bool)),
@@ -223,6 +240,12 @@ RULES: tuple[Rule, ...] = (
         "bridge.limits.import_concurrency",
         "an integer from 1 to 64",
         lambda v: _is_int(v, 1, 64),
+    ),
+    Rule("metrics.enabled", "true or false", lambda v: isinstance(v, bool)),
+    Rule(
+        "metrics.listen_address",
+        "host:port to serve the metrics on, e.g. 127.0.0.1:29335",
+        _is_listen_address,
     ),
     Rule(
         "logging",

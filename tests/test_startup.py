@@ -38,4 +38,8 @@ async def test_registration_not_loaded_is_explained(
 async def test_missing_bot_token_is_a_config_error(start_bridge: StartBridge) -> None:
     bridge = start_bridge({"discord.bot_token": "''"})
     assert await bridge.wait_exit() == 1
-    assert "discord.bot_token: expected the bot token of your Discord application" in bridge.output
+    # The value came from the environment: the line names the variable, not the file.
+    assert (
+        "DISCORD_BRIDGE__DISCORD__BOT_TOKEN='': expected the bot token of your Discord "
+        "application" in bridge.output
+    )

@@ -20,6 +20,21 @@ class DatabaseURL:
     def is_sqlite(self) -> bool:
         return self.runtime.startswith("sqlite:")
 
+    @property
+    def location(self) -> str:
+        """Where it points, without any password, for messages: "the SQLite file /x/y.db" or
+        "PostgreSQL at db.example.org:5432, database bridge"."""
+        if self.is_sqlite:
+            return f"the SQLite file {self.runtime.removeprefix('sqlite://')}"
+        parts = urlsplit(self.runtime)
+        try:
+            port = f":{parts.port}" if parts.port else ""
+        except ValueError:  # not a number: the connection fails anyway, the host is what helps
+            port = ""
+        database = parts.path.lstrip("/")
+        where = f"PostgreSQL at {parts.hostname or 'localhost'}{port}"
+        return where + (f", database {database}" if database else "")
+
 
 def resolve_database_url(url: str, base_dir: Path) -> DatabaseURL:
     """Turn the config's ``appservice.database.url`` into both library forms.

@@ -221,7 +221,8 @@ def test_environment_override_of_an_unknown_key_is_an_error(write_config: WriteC
     with pytest.raises(ConfigError) as caught:
         load_config(write_config(), environ={"DISCORD_BRIDGE__APPSERVICE__PROT": "1"})
     assert caught.value.problems == [
-        "DISCORD_BRIDGE__APPSERVICE__PROT: no config key 'appservice.prot' to override"
+        "DISCORD_BRIDGE__APPSERVICE__PROT: no config key 'appservice.prot' to override; "
+        "did you mean DISCORD_BRIDGE__APPSERVICE__PORT?"
     ]
 
 
@@ -229,8 +230,10 @@ def test_environment_values_are_validated_too(write_config: WriteConfig) -> None
     with pytest.raises(ConfigError) as caught:
         load_config(write_config(), environ={"DISCORD_BRIDGE__APPSERVICE__PORT": "high"})
     assert caught.value.problems == [
-        "appservice.port: expected an integer from 1 to 65535, got 'high'"
+        "DISCORD_BRIDGE__APPSERVICE__PORT=high: expected an integer from 1 to 65535, "
+        "got 'high' (it sets appservice.port)"
     ]
+    assert "and the DISCORD_BRIDGE__* environment variables" in str(caught.value)
 
 
 def test_cli_prints_every_problem_and_exits_non_zero(
