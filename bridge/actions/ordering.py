@@ -46,3 +46,13 @@ class ChannelQueues:
         """Wait until every queued job has run (shutdown, tests)."""
         while self._workers:
             await asyncio.gather(*self._workers.values(), return_exceptions=True)
+
+    async def cancel(self) -> None:
+        """Drop every queued job and cancel the running ones (shutdown, when they can never
+        run: Discord never sent READY); returns once the workers have ended."""
+        for queue in self._queues.values():
+            queue.clear()
+        workers = list(self._workers.values())
+        for worker in workers:
+            worker.cancel()
+        await asyncio.gather(*workers, return_exceptions=True)

@@ -93,3 +93,19 @@ async def merged(streams: list[AsyncIterator[ImportItem]]) -> AsyncIterator[Impo
         following = await anext(streams[index], None)
         if following is not None:
             heapq.heappush(heads, (following.message.id, index, following))
+
+
+async def history_count(
+    channel: discord.TextChannel | discord.ForumChannel, since: datetime | None
+) -> int:
+    """Messages an import of ``channel`` goes through: its own and its threads' (a forum: its
+    posts'), each once, read 100 per request (Discord's API has no message count)."""
+    sources: list[discord.abc.Messageable] = []
+    if isinstance(channel, discord.TextChannel):
+        sources.append(channel)
+    sources += await threads_of(channel)
+    count = 0
+    for source in sources:
+        async for _ in source.history(limit=None, after=since, oldest_first=True):
+            count += 1
+    return count

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -21,8 +23,9 @@ from ..actions.d2m.routing import Destination, destination
 from ..app import Bridge
 from ..config import Config
 from ..convert.model import ChannelType
+from ..discord.membership import fetch_guild_of_bot
 from ..portal.replace_room import replace_room
-from .api_reader import channel_items, merged, threads_of
+from .api_reader import channel_items, history_count, merged, threads_of
 from .engine import ChannelReport, ImportRefused, has_live_messages, import_stream, set_pins
 from .plan import ChannelPlan, plan_report
 from .progress import Progress
@@ -57,13 +60,16 @@ class ImportRun:
     errors: list[str] = field(default_factory=list)
     done: list[asyncio.Future] = field(default_factory=list)
     _bridged: asyncio.Task | None = None
+    # The chosen channels as Discord listed them (REST objects; set by queue_channels).
+    channels: Sequence[discord.abc.GuildChannel] = field(default_factory=list)
     # Asked between messages and before each channel: True stops the import, resumable.
     should_stop: Callable[[], bool] = _never
 
     async def queue_channels(self) -> None:
-        """Runs logged in, before the gateway connects: queue one job per chosen channel."""
+        """Runs logged in, before the gateway connects: queue one job per chosen channel.
+        Raises :class:`~bridge.discord.membership.NotInGuild` if the bot is not in the guild."""
         client = self.bridge.discord
-        guild = await client.fetch_guild(self.request.guild_id)
+        guild = await fetch_guild_of_bot(client, self.request.guild_id)
         channels = [
             channel
             for channel in await guild.fetch_channels()
@@ -71,6 +77,7 @@ class ImportRun:
             and (not self.request.channel_ids or channel.id in self.request.channel_ids)
         ]
         channels.sort(key=lambda channel: (channel.position, channel.id))
+        self.channels = channels
         semaphore = asyncio.Semaphore(self.bridge.config["bridge.limits.import_concurrency"])
         assert self.bridge.relay is not None
         for channel in channels:
@@ -95,9 +102,24 @@ class ImportRun:
                     self.errors.append(f"channel {channel_id}: {error!r}")
                 finally:
                     self.progress.finish(channel_id)
-                    finished.set_result(None)
+                    if not finished.done():
+                        finished.set_result(None)
 
             self.bridge.relay.queues.submit(channel.id, job)
+
+    async def count_totals(self) -> None:
+        """Count each chosen channel's history beside the import (100 messages a request:
+        Discord's API has no message count) and fill in the progress totals as they come.
+        A count that fails leaves that channel's bar without a total (logged)."""
+        for channel in self.channels:
+            if not isinstance(channel, discord.TextChannel | discord.ForumChannel):
+                continue
+            try:
+                total = await history_count(channel, self.request.since)
+            except discord.HTTPException as error:
+                log.warning("Could not count the history of #%s: %s", channel.name, error)
+                continue
+            self.progress.set_total(channel.id, total)
 
     async def _bridge_guild_once(self) -> None:
         assert self.bridge.guilds is not None
@@ -198,20 +220,42 @@ class ImportRun:
 
 
 async def run_import(config: Config, request: ImportRequest) -> int:
-    """Import, then stop; exit status 1 if any channel was refused or failed."""
+    """Import, then stop; exit status 1 if any channel was refused or failed.
+
+    Cancelled (Ctrl-C, see :mod:`bridge.interrupt`), each channel stops after the message it
+    is sending, its checkpoint saved (the same command resumes there), then the bridge stops
+    and the cancel goes on. Raises :class:`~bridge.discord.membership.NotInGuild` when the bot
+    is not in ``request.guild_id``.
+    """
     run_holder: list[ImportRun] = []
 
     async def before_connect() -> None:
         await run_holder[0].queue_channels()
 
     bridge = Bridge(config, before_connect=before_connect)
-    run = ImportRun(request, bridge)
+    interrupted: list[bool] = []
+    run = ImportRun(request, bridge, should_stop=lambda: bool(interrupted))
     run_holder.append(run)
     started = time.monotonic()
+    counting: asyncio.Task | None = None
     try:
         await bridge.start()
-        await asyncio.gather(*run.done)
+        counting = asyncio.create_task(run.count_totals(), name="import-count")
+        if run.done:  # wait, not gather: a cancel must not cancel the channels' futures
+            await asyncio.wait(run.done)
+    except asyncio.CancelledError:
+        interrupted.append(True)
+        if run.done and bridge.discord.ready_event.is_set():
+            await asyncio.wait(run.done)  # each after the message it is sending
+        run.progress.close()
+        print(run.summary(time.monotonic() - started))
+        print("Interrupted: run the same command again to resume where each channel stopped.")
+        raise
     finally:
+        if counting is not None:
+            counting.cancel()
+            with suppress(asyncio.CancelledError):
+                await counting
         await bridge.stop()
     run.progress.close()
     print(run.summary(time.monotonic() - started))
@@ -233,13 +277,19 @@ async def dry_run(config: Config, request: ImportRequest) -> int:
     client = BridgeDiscordClient()
     await client.login(config["discord.bot_token"])
     try:
-        guild = await client.fetch_guild(request.guild_id)
+        guild = await fetch_guild_of_bot(client, request.guild_id)
         channels = [
             c
             for c in await guild.fetch_channels()
             if c.type.value in IMPORTED_TYPES
             and (not request.channel_ids or c.id in request.channel_ids)
         ]
+        print(
+            f"Counting the history of {len(channels)} channel(s) of {guild.name!r} "
+            "(100 messages per request)…",
+            file=sys.stderr,
+            flush=True,
+        )
         plans = [
             await _count(channel, request.since)
             for channel in sorted(channels, key=lambda c: (c.position, c.id))

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
-from ...importer.api_reader import threads_of
+from ...importer.api_reader import history_count
 from ...importer.engine import ChannelReport
 from ...importer.progress import ChannelProgress, Progress
 from .bridging import actor_tag
@@ -156,22 +156,6 @@ class ImportJob:
 
 
 ProgressCallback = Callable[[ImportJob], Awaitable[None]]
-
-
-async def history_count(
-    channel: discord.TextChannel | discord.ForumChannel, since: datetime | None
-) -> int:
-    """Messages an import of ``channel`` goes through: its own and its threads' (a forum: its
-    posts'), read 100 per request."""
-    sources: list[discord.abc.Messageable] = []
-    if isinstance(channel, discord.TextChannel):
-        sources.append(channel)
-    sources += await threads_of(channel)
-    count = 0
-    for source in sources:
-        async for _ in source.history(limit=None, after=since, oldest_first=True):
-            count += 1
-    return count
 
 
 class ImportJobs:
