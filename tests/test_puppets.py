@@ -266,12 +266,12 @@ async def test_guild_nick_and_avatar_show_in_that_guilds_room_only(
     elsewhere = await member_state(human, other_room, intent.mxid)
     assert elsewhere and elsewhere["displayname"] == "Zed (Discord)"
     assert await download(human, elsewhere["avatar_url"]) == RED
-    # join (refused) → the bot invites → join; guild avatar upload; the member event.
+    # Guild avatar upload; the join with the nick (refused: not invited) → the bot invites
+    # with the nick → the join with it: the room never shows the global profile (issue #15).
     assert joined == [
-        ("ghost", "join"),
-        ("bot", "invite"),
-        ("ghost", "join"),
         ("ghost", "upload"),
+        ("ghost", "member"),
+        ("bot", "member"),
         ("ghost", "member"),
     ], joined
 

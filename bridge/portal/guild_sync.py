@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Iterable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, replace
 
@@ -37,8 +38,17 @@ from ..discord.user_snapshots import user_snapshot
 from ..locks import KeyedLocks
 from ..matrix.media import MediaError, MediaRepo
 from ..puppet.puppets import Puppets
+from .adopt import (
+    WantedRoom,
+    existing_rooms,
+    joined_room_ids,
+    leaving_partial_room,
+    record_created_room,
+)
 from .apply_state import apply_state, send_state
 from .excluded import without_excluded
+from .space_alias import with_space_alias
+from .space_members import asker_of, invite_to_space
 from .state_cache import RoomStateCache
 
 log = logging.getLogger("bridge.portal.guild")
@@ -56,6 +66,7 @@ class SyncResult:
     space_room_id: str
     rooms_created: int
     state_events_sent: int
+    invited: tuple[str, ...] = ()  # Matrix users invited to the space now (space_members)
 
 
 class GuildBridge:
@@ -69,8 +80,10 @@ class GuildBridge:
         media: MediaRepo,
         puppets: Puppets,
         discord_client: discord.Client,
+        admins: Iterable[str] = (),
     ) -> None:
         self.context = context
+        self.admins = tuple(admins)  # invited to each space once (space_members)
         self.bot = bot
         self.tables = tables
         self.media = media
@@ -89,7 +102,8 @@ class GuildBridge:
     async def bridge_guild(self, guild_id: int, bridged_by: str | None = None) -> SyncResult:
         """Bridge a guild the bot is in (again is harmless): space, sub-spaces and rooms.
 
-        ``bridged_by`` is recorded for a guild bridged for the first time (see ``GuildRow``).
+        ``bridged_by`` is recorded for a guild bridged for the first time (see ``GuildRow``);
+        the admins, and the Matrix user it names, are invited to the space (``invited``).
         Raises :class:`GuildNotFound` when the bot is not in the guild.
         """
         guild = self.discord.get_guild(guild_id)
@@ -107,7 +121,12 @@ class GuildBridge:
                     bridged_by=bridged_by,
                 )
             )
-        return await self.sync(guild)
+        result = await self.sync(guild)
+        asker = asker_of(bridged_by)
+        result.invited = await invite_to_space(
+            self.bot, self.state, result.space_room_id, self.admins, asker
+        )
+        return result
 
     async def bridged_guild_ids(self) -> list[int]:
         return [row.discord_id for row in await self.tables.guilds.find(order="discord_id")]
@@ -146,11 +165,11 @@ class GuildBridge:
             snapshot = guild_snapshot(guild, self._archived_posts.get(guild.id, ()))
             snapshot = await without_excluded(self.tables, snapshot)  # unbridged channels
             await self._ensure_powerful_ghosts(guild, snapshot)
-            pack = await self._image_pack(guild)
-            return await self._sync_snapshot(snapshot, pack)
+            images = await self._pack_images(guild)
+            return await self._sync_snapshot(snapshot, images)
 
-    async def _image_pack(self, guild: discord.Guild) -> dict | None:
-        """The guild's emoji and stickers, uploaded once each, as an image pack."""
+    async def _pack_images(self, guild: discord.Guild) -> list[PackImage]:
+        """The guild's emoji and stickers, uploaded once each, for its image pack."""
         images = []
         for emoji in guild.emojis:
             uploaded = await self._upload_quietly(emoji.url)
@@ -164,8 +183,7 @@ class GuildBridge:
                 images.append(
                     PackImage(sticker.name, uploaded.mxc, uploaded.mimetype, sticker=True)
                 )
-        row = await self.tables.guilds.get(guild.id)
-        return image_pack(guild.name, row.avatar_mxc if row else None, images) if images else None
+        return images
 
     async def _upload_quietly(self, url: str) -> MediaRow | None:
         try:
@@ -199,10 +217,14 @@ class GuildBridge:
                 await self.tables.guilds.upsert(
                     GuildRow(guild.id, name=guild.name, bridged_at=int(time.time() * 1000))
                 )
-            return await self._sync_snapshot(guild, None, retire=False)
+            result = await self._sync_snapshot(guild, [], retire=False)
+            result.invited = await invite_to_space(
+                self.bot, self.state, result.space_room_id, self.admins
+            )
+            return result
 
     async def _sync_snapshot(
-        self, guild: GuildSnapshot, pack: dict | None, *, retire: bool = True
+        self, guild: GuildSnapshot, images: list[PackImage], *, retire: bool = True
     ) -> SyncResult:
         nodes = space_tree(guild, self.context)
         guild_row = await self.tables.guilds.get(guild.id) or GuildRow(guild.id)
@@ -210,6 +232,8 @@ class GuildBridge:
             row.discord_id: row for row in await self.tables.portals.find("guild_id = $1", guild.id)
         }
         avatar = await self._guild_avatar(guild, guild_row)
+        # After the icon's upload: the first sync's pack shows it already (issue #15).
+        pack = image_pack(guild.name, avatar, images) if images else None
         room_ids: dict[int, str] = {}
         if guild_row.space_room_id:
             room_ids[guild.id] = guild_row.space_room_id
@@ -217,18 +241,27 @@ class GuildBridge:
             row = portal_rows.get(node.discord_id)
             if node.kind is not PortalKind.GUILD_SPACE and row and row.room_id:
                 room_ids[node.discord_id] = row.room_id
+        # Rooms the bridge made before that the database lost are adopted, not made again.
+        missing = [node for node in nodes if node.discord_id not in room_ids]
+        joined = await joined_room_ids(self.bot) if missing else set()
+        desired = [self._desired(guild, node, nodes, room_ids, avatar, pack) for node in missing]
+        wanted = map(WantedRoom.of, missing, desired)
+        room_ids.update(await existing_rooms(self.bot, wanted, joined))
+        guild_row.space_room_id = room_ids.get(guild.id)
         created = 0
         for node in nodes:  # parents come first, so a new room links to its parent at once
             if node.discord_id in room_ids:
                 continue
             state = self._desired(guild, node, nodes, room_ids, avatar, pack)
-            room_ids[node.discord_id] = await self._create_room(node, state)
+            async with leaving_partial_room(self.bot, state):
+                room_ids[node.discord_id] = await self._create_room(node, state)
             created += 1
-            if node.kind is PortalKind.GUILD_SPACE:
-                guild_row.space_room_id = room_ids[guild.id]
+            await record_created_room(self.tables, guild_row, node, room_ids[node.discord_id])
         sent = 0
         for node in nodes:
             state = self._desired(guild, node, nodes, room_ids, avatar, pack)
+            if node.kind is PortalKind.GUILD_SPACE:  # a space made before it had an alias
+                state = await with_space_alias(self.bot, self.state, room_ids[guild.id], state)
             sent += await apply_state(
                 self.bot, self.state, room_ids[node.discord_id], state, self.puppets.is_ghost
             )

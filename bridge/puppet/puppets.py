@@ -16,9 +16,10 @@ import asyncio
 import logging
 import re
 from collections.abc import Callable, Iterable
+from typing import Any
 
 from mautrix.appservice import AppService, IntentAPI
-from mautrix.errors import MatrixError
+from mautrix.errors import MatrixError, MForbidden
 from mautrix.types import (
     ContentURI,
     Event,
@@ -208,17 +209,25 @@ class Puppets:
     ) -> None:
         """Make the ghost a member of the room, showing its guild nick and avatar there.
 
-        The bridge bot invites the ghost when the room needs it. The per-room member event
-        is sent only when the room shows something else than wanted.
+        The bridge bot invites the ghost when the room needs it. A ghost with a per-room
+        profile (a guild nick or avatar) is invited and joins with it, so the room never shows
+        its global name first; later, a member event is sent only when the room shows
+        something else than wanted. ``member`` None means the member is not known here (an
+        imported reaction, a user who left the guild): the room keeps the name it shows, so a
+        ghost's per-room name never flips back and forth (issue #15).
         """
         room = RoomID(room_id)
         mxid = intent.mxid
         if self._settled.get((mxid, room)) == (user, member):
             return
         async with self._locks(mxid):
-            await self._enter(intent, room)
             global_profile = await self._global_profile(mxid)
+            if member is None:
+                await self._enter(intent, room, None)
+                self._settled[(mxid, room)] = (user, member)
+                return
             wanted = await self._room_profile(intent, user, member, global_profile)
+            await self._enter(intent, room, wanted if wanted != global_profile else None)
             current = await intent.state_store.get_member(room, mxid)
             shown = (current.displayname, current.avatar_url or None) if current else None
             if wanted != global_profile:
@@ -232,8 +241,12 @@ class Puppets:
                     await self._set_room_profile(intent, room, wanted)
             self._settled[(mxid, room)] = (user, member)
 
-    async def _enter(self, intent: IntentAPI, room: RoomID) -> None:
+    async def _enter(self, intent: IntentAPI, room: RoomID, profile: Profile | None) -> None:
         """Join the room, invited first by the bot unless the room is public (or unknown).
+
+        With a per-room ``profile``, the invite and the join carry it (``PUT
+        /state/m.room.member``: Synapse then adds no global profile, room_member.py), so the
+        room shows the ghost's guild name from its first member event.
 
         mautrix's ensure_joined asks first and invites on refusal; a refused join costs the
         homeserver about a third of a message, once per ghost and room.
@@ -241,14 +254,23 @@ class Puppets:
         store, bot = intent.state_store, self.appservice.intent
         if await store.is_joined(room, intent.mxid):
             return
+        content = _member_content(profile) if profile else None
         rule = self.join_rule_of(room)
         needs_invite = rule is not None and rule != "public"
         if needs_invite and await store.get_membership(room, intent.mxid) != Membership.INVITE:
             try:
-                await bot.invite_user(room, intent.mxid)
+                await bot.invite_user(room, intent.mxid, extra_content=content)
             except MatrixError as error:  # already in, or banned: ensure_joined sorts it out
                 log.debug("Inviting %s to %s first failed: %s", intent.mxid, room, error)
-        await intent.ensure_joined(room, bot=bot)
+        if content is None:
+            await intent.ensure_joined(room, bot=bot)
+            return
+        await intent.ensure_registered()
+        try:
+            await intent.join_room_by_id(room, extra_content=content)
+        except MForbidden:  # not invited after all (the join rule was not known)
+            await bot.invite_user(room, intent.mxid, extra_content=content)
+            await intent.join_room_by_id(room, extra_content=content)
 
     async def _room_profile(
         self,
@@ -353,3 +375,12 @@ class Puppets:
             self._settled.pop((mxid, RoomID(room_id)), None)
             if isinstance(result, Exception):
                 log.warning("Could not ban %s from %s: %s", mxid, room_id, result)
+
+
+def _member_content(profile: Profile) -> dict[str, Any]:
+    """A per-room profile as member event content: ``displayname`` and ``avatar_url``
+    (spec: m.room.member), "" for no avatar, as :meth:`Puppets._set_room_profile` sends."""
+    content: dict[str, Any] = {"avatar_url": profile[1] or ""}
+    if profile[0] is not None:
+        content["displayname"] = profile[0]
+    return content

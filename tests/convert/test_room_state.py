@@ -195,6 +195,8 @@ def test_guild_space_state() -> None:
         ("m.room.avatar", ""): {"url": "mxc://example.com/icon"},
         ("m.room.history_visibility", ""): {"history_visibility": "shared"},
         ("m.room.join_rules", ""): PUBLIC,
+        # The guild id's alias: how an admin finds the space (issue #15).
+        ("m.room.canonical_alias", ""): {"alias": f"#discord_{GUILD}:example.com"},
         ("m.space.child", "!welcome"): {"via": ["example.com"], "order": "a1"},
         ("m.space.child", "!info"): {"via": ["example.com"], "order": "c0"},
         ("m.bridge", info_key): info,
@@ -224,7 +226,7 @@ def test_channel_room_state() -> None:
 @pytest.mark.parametrize(
     ("discord_id", "has_topic", "has_alias"),
     [
-        (GUILD, True, False),
+        (GUILD, True, True),  # the guild space: how an admin finds it (issue #15)
         (CHAT, False, False),  # categories have no topic
         (RULES, False, True),  # no topic set
         (HELP, True, False),  # forum guidelines; forums are spaces
@@ -232,12 +234,26 @@ def test_channel_room_state() -> None:
         (GENERAL, True, True),
     ],
 )
-def test_topic_only_when_set_and_alias_only_for_rooms(
+def test_topic_only_when_set_and_alias_for_rooms_and_the_guild_space(
     discord_id: int, has_topic: bool, has_alias: bool
 ) -> None:
     state = state_of(discord_id)
     assert (("m.room.topic", "") in state) is has_topic
     assert (("m.room.canonical_alias", "") in state) is has_alias
+
+
+def test_the_space_leaves_its_alias_to_a_channel_with_the_guilds_id() -> None:
+    """Guilds made before 2017: the default channel has the guild's id, and its room the
+    alias; the space gets none rather than taking it."""
+    old_general = replace(SAMPLE_GUILD.channel(GENERAL), id=GUILD)
+    guild = replace(
+        SAMPLE_GUILD,
+        channels=tuple(old_general if c.id == GENERAL else c for c in SAMPLE_GUILD.channels),
+    )
+    space = next(node for node in space_tree(guild, CTX) if node.discord_id == GUILD)
+    args: dict[str, Any] = {"parent_room_id": None, "children": {}, "avatar_mxc": None}
+    state = desired_state(guild, space, CTX, guild_space_room_id=None, **args)
+    assert ("m.room.canonical_alias", "") not in state
 
 
 def test_network_avatar_is_omitted_when_unknown() -> None:

@@ -52,8 +52,9 @@ def actor_tag(actor: Actor) -> str:
 
 
 async def bridge_guild(services: AdminServices, guild_id: int, actor: Actor) -> BridgeOutcome:
-    """Bridge a guild the bot is in as a space (again: a sync), and invite the one who asked
-    and the configured admins into the space. Raises :class:`ActionError`."""
+    """Bridge a guild the bot is in as a space (again: a sync); the one who asked (a Matrix
+    user) and the configured admins are invited into the space by the guild's bridging
+    (``bridge.portal.space_members``). Raises :class:`ActionError`."""
     guild = guild_or_error(services, guild_id)
     already = await services.tables.guilds.get(guild_id) is not None
     try:
@@ -61,8 +62,6 @@ async def bridge_guild(services: AdminServices, guild_id: int, actor: Actor) -> 
     except GuildNotFound as error:
         raise ActionError(str(error), status=404) from error
     log.info("Guild %s bridged by %s as %s", guild_id, actor.describe(), result.space_room_id)
-    wanted = [*([actor.mxid] if actor.mxid else []), *services.admins()]
-    invited = await invite_to_rooms(services, [result.space_room_id], dict.fromkeys(wanted))
     return BridgeOutcome(
         guild_id,
         guild.name,
@@ -70,7 +69,7 @@ async def bridge_guild(services: AdminServices, guild_id: int, actor: Actor) -> 
         result.rooms_created,
         result.state_events_sent,
         already,
-        tuple(invited),
+        result.invited,
     )
 
 
@@ -91,29 +90,6 @@ async def sync_guild(services: AdminServices, guild_id: int) -> BridgeOutcome:
         result.state_events_sent,
         True,
     )
-
-
-async def invite_to_rooms(
-    services: AdminServices, room_ids: list[str], users: dict[str, None] | list[str]
-) -> list[str]:
-    """Invite each user to each room (already there is fine); the users invited somewhere."""
-    invited = []
-    for user in users:
-        done = False
-        for room_id in room_ids:
-            try:
-                await services.bot.invite_user(RoomID(room_id), UserID(user))
-                done = True
-            except MatrixRequestError as error:
-                if "already in the room" in str(error.message) or error.errcode == "M_FORBIDDEN":
-                    log.debug("Not inviting %s to %s: %s", user, room_id, error)
-                    continue
-                raise ActionError(
-                    f"Could not invite {user} to {room_id}: {error.message}"
-                ) from error
-        if done:
-            invited.append(user)
-    return invited
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from ...db.tables import BridgeTables
 from ...discord.client import BridgeDiscordClient
 from ...permissions import Level, permission_level
 from ...portal.guild_sync import GuildBridge
+from ...portal.space_members import configured_admins
 from ...puppet.puppets import Puppets
 from ...stats import RelayStats
 from ..d2m.services import RelayServices
@@ -71,11 +72,7 @@ class AdminServices:
 
     def admins(self) -> list[str]:
         """The Matrix users named with the ``admin`` level in ``bridge.permissions``."""
-        return [
-            key
-            for key, level in self.config["bridge.permissions"].items()
-            if key.startswith("@") and str(level).lower() == "admin"
-        ]
+        return configured_admins(self.config["bridge.permissions"])
 
     def alias_of(self, discord_id: int) -> str:
         """The alias the bridge gives a guild's space or a channel's room (``alias_template``)."""

@@ -10,7 +10,8 @@ Decisions worth knowing:
   on Discord is cleared because :data:`OWNED_STATE_TYPES` includes ``m.room.topic`` (the diff
   then sends ``{"topic": ""}``).
 - ``m.space.parent`` is owned too, so a channel moved to another category loses its old parent.
-- ``m.room.canonical_alias`` is desired for channel and post rooms; at creation it is not put
+- ``m.room.canonical_alias`` is desired for channel and post rooms and for the guild space
+  (``alias_template`` with the guild id, so an admin finds the space); at creation it is not put
   in ``initial_state`` but set by the homeserver from ``room_alias_name`` (Synapse sends
   exactly ``{"alias": "#localpart:domain"}``, which is what the desired state holds).
 """
@@ -95,6 +96,8 @@ class BridgeContext:
     space_join_rule: str = "public"  # "public" | "invite"
     public_channel_join_rule: str = "restricted"  # "restricted" | "public"
     bridge_voice_channels: bool = False
+    # Version of the rooms the bridge creates: chosen at start against the homeserver
+    # (bridge.matrix.checks.choose_room_version, key bridge.room_version).
     room_version: str = "12"
 
     def ghost_mxid(self, ghost_id: str | int) -> str:
@@ -198,7 +201,7 @@ def desired_state(
         state[("m.room.topic", "")] = {"topic": topic}
     if avatar_mxc:
         state[("m.room.avatar", "")] = {"url": avatar_mxc}
-    if node.kind in _ROOM_KINDS:
+    if node.kind in _ROOM_KINDS or _space_has_alias(guild, node):
         state[("m.room.canonical_alias", "")] = {"alias": ctx.alias(node.discord_id)}
     if parent_room_id:
         state[("m.space.parent", parent_room_id)] = {"via": [ctx.domain], "canonical": True}
@@ -209,6 +212,13 @@ def desired_state(
     state[("m.bridge", info_key)] = info
     state[("uk.half-shot.bridge", info_key)] = info
     return state
+
+
+def _space_has_alias(guild: GuildSnapshot, node: PortalNode) -> bool:
+    """The guild space has the guild id's alias (``#discord_<guild id>:domain``, issue #15),
+    unless a channel has that id too (the default channel of guilds made before 2017 shares
+    the guild's id): the channel's room keeps it then."""
+    return node.kind == PortalKind.GUILD_SPACE and guild.channel(guild.id) is None
 
 
 def _members_with_owner(guild: GuildSnapshot) -> list[MemberSnapshot]:
