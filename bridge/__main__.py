@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import copy
 import logging
 import logging.config
@@ -15,6 +14,9 @@ from typing import Any
 from . import __version__
 from .commands.arguments import date
 from .config import Config, ConfigCreated, ConfigError, load_config
+from .interrupt import run_command
+from .log_filters import install_log_filters
+from .logs import config_secrets, install_redaction
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -73,6 +75,14 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="give channels whose rooms already have live messages a new room (tombstone)",
     )
+    doctor = commands.add_parser(
+        "doctor", help="check the setup (config, homeserver, delegation, Discord, database)"
+    )
+    doctor.add_argument(
+        "--well-known-url",
+        metavar="BASE",
+        help="where to read .well-known/matrix/* (default: https://<homeserver.domain>)",
+    )
     return parser
 
 
@@ -95,6 +105,10 @@ def _setup_logging(config: Config) -> None:
         raise ConfigError(
             Path(config.path), [f"logging: not a usable logging config: {error}"]
         ) from error
+    # Tokens and secrets are masked in every record, whatever the handlers (bridge.logs).
+    install_redaction(config_secrets(config))
+    # Access lines at DEBUG, discord.py's voice warning dropped (bridge.log_filters).
+    install_log_filters()
 
 
 def _generate(config: Config, registration: Path) -> int:
@@ -151,6 +165,10 @@ def main(argv: list[str] | None = None) -> int:
         from .sandbox.demo import main as demo_main
 
         return demo_main([*(["--headless"] if args.headless else []), "--dir", str(args.dir)])
+    if args.command == "doctor":  # loads the config itself, to report its problems
+        from .doctor.cli import run as doctor_run
+
+        return doctor_run(Path(args.config), args.well_known_url)
     if args.generate_registration:
         require: tuple[str, ...] = ()
     elif args.command == "db":
@@ -163,11 +181,12 @@ def main(argv: list[str] | None = None) -> int:
         _setup_logging(config)
         if args.generate_registration:
             return _generate(config, Path(args.registration))
+        # The first Ctrl-C (or SIGTERM) stops any of these cleanly: see bridge.interrupt.
         if args.command == "db":
-            return asyncio.run(_db_upgrade(config))
+            return run_command(_db_upgrade(config))
         if args.command == "import":
-            return asyncio.run(_import(config, args))
-        return asyncio.run(_run(config))
+            return run_command(_import(config, args))
+        return run_command(_run(config), sigterm_status=0)
     except (ConfigCreated, ConfigError) as error:
         print(error, file=sys.stderr)
         return 1
@@ -183,10 +202,16 @@ def main(argv: list[str] | None = None) -> int:
 def _is_explained(error: Exception) -> bool:
     from .db.migrate import DatabaseTooNew, DatabaseUnreachable
     from .discord.client import DiscordStartError
+    from .discord.membership import NotInGuild
     from .matrix.checks import HomeserverCheckFailed
 
     return isinstance(
-        error, DatabaseTooNew | DatabaseUnreachable | DiscordStartError | HomeserverCheckFailed
+        error,
+        DatabaseTooNew
+        | DatabaseUnreachable
+        | DiscordStartError
+        | HomeserverCheckFailed
+        | NotInGuild,
     ) or (isinstance(error, OSError) and error.errno is not None)
 
 

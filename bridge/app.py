@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import signal
 from collections.abc import Awaitable, Callable
 from contextlib import suppress
 
@@ -19,19 +18,18 @@ from mautrix.types import (
     MessageEvent,
     SerializerError,
     StateEvent,
+    TypingEvent,
 )
 
-from .actions.admin.imports import ImportJobs
 from .actions.admin.services import AdminServices
-from .actions.admin.unbridge_triggers import unbridge_unconfigured, watch_guild_removal
 from .actions.d2m.catch_up import queue_catch_up
-from .actions.d2m.services import RelayOptions, RelayServices
+from .actions.d2m.services import RelayServices
 from .actions.m2d import handle as matrix_to_discord
-from .actions.m2d.services import M2DOptions, M2DServices
-from .actions.m2d.webhooks import Webhooks
+from .actions.m2d.services import M2DServices
+from .actions.m2d.typing import TypingRelay
+from .app_wiring import wire_parts
 from .commands.matrix_door import MatrixCommands, is_prefixed_command, starts_with_prefix
 from .config import Config
-from .convert.d2m.room_state import BridgeContext
 from .db.connect import OpenDatabase, open_database
 from .db.url import resolve_database_url
 from .discord.client import (
@@ -40,18 +38,24 @@ from .discord.client import (
     point_discord_py_at,
     start_discord,
 )
-from .discord.dispatcher import DiscordDispatcher
-from .discord.message_dispatcher import register_message_handlers
-from .discord.slash import register_slash_commands
+from .discord.slash import SlashCommands
+from .logs import config_secrets, redact_secret
 from .matrix.appservice import BridgeAppService
-from .matrix.checks import check_homeserver
-from .matrix.media import MediaRepo, allowed_media_hosts
+from .matrix.checks import check_homeserver, choose_room_version
+from .matrix.media import MediaRepo
+from .matrix.namespaces import check_namespaces
+from .metrics import BridgeMetrics
+from .metrics_sources import GatewayWatch, ratelimit_trace
 from .permissions import Level, permission_level
-from .portal.guild_sync import GuildBridge, GuildNotFound
+from .portal.guild_sync import GuildBridge
 from .puppet.puppets import Puppets
+from .startup_guilds import bridge_guilds_at_start
+from .startup_hints import listen_failure
 from .stats import RelayStats
 from .web.avatars import AvatarProxy, avatar_secret
 from .web.files import FileLinks, file_secret
+from .web.metrics_server import MetricsServer, start_metrics_server
+from .web.probe import add_probe_route
 from .web.provisioning import add_provisioning_routes
 
 log = logging.getLogger("bridge")
@@ -69,21 +73,35 @@ class Bridge:
         self.before_connect = before_connect
         self.database: OpenDatabase | None = None
         self.appservice: BridgeAppService | None = None
-        self.discord = BridgeDiscordClient()
+        # Metrics are always counted (their own registry); served when metrics.enabled.
+        self.metrics = BridgeMetrics()
+        self.gateway = GatewayWatch(self.metrics)
+        self.metrics_server: MetricsServer | None = None
+        self.started = False  # /ready: start() has finished and stop() has not begun
+        self.discord = BridgeDiscordClient(http_trace=ratelimit_trace(self.metrics))
+        self.discord.gateway_listeners.append(self.gateway.observe)
         self._gateway_task: asyncio.Task | None = None
         self.media: MediaRepo | None = None
         self.puppets: Puppets | None = None
         self.guilds: GuildBridge | None = None
         self.relay: RelayServices | None = None
         self.m2d: M2DServices | None = None
+        self.typing: TypingRelay | None = None  # Matrix typing → Discord (ephemeral events)
         self.avatars: AvatarProxy | None = None
         self.file_links: FileLinks | None = None
-        self.stats = RelayStats()
+        self.stats = RelayStats(metrics=self.metrics)
         self.admin: AdminServices | None = None
         self.commands: MatrixCommands | None = None
+        self.slash: SlashCommands | None = None  # Discord's /matrix
+        # The version of the rooms the bridge creates; chosen against the homeserver at start.
+        self.room_version = ""
+        self._stopping: asyncio.Future[None] | None = None
 
     async def start(self) -> None:
         config = self.config
+        redact_secret(*config_secrets(config))  # also when not started by __main__ (tests)
+        if config["metrics.enabled"]:  # first: /live answers, /ready says "starting"
+            self.metrics_server = await start_metrics_server(self)
         url = resolve_database_url(config["appservice.database.url"], config.directory)
         self.database = await open_database(
             url, config["appservice.database.min_size"], config["appservice.database.max_size"]
@@ -106,6 +124,7 @@ class Bridge:
             config["bridge.limits.max_file_size"],
         )
         self.avatars.add_routes(appservice.app)
+        add_probe_route(appservice.app, config["appservice.id"])  # for `doctor`
         if config["bridge.messages.link_large_files"]:
             self.file_links = FileLinks(
                 config["bridge.public_address"], file_secret(config), lambda: appservice.intent
@@ -116,18 +135,35 @@ class Bridge:
             appservice.app, config["bridge.provisioning.shared_secret"], lambda: self.admin
         )
         # Listen before anything can make the homeserver push to us (FIELD-NOTES).
-        await self.appservice.start(config["appservice.hostname"], config["appservice.port"])
+        host, port = config["appservice.hostname"], config["appservice.port"]
+        try:
+            await self.appservice.start(host, port)
+        except OSError as error:  # e.g. in use: another bridge or an import running
+            raise listen_failure(error, host, port) from error
         log.info(
             "Appservice listening on %s:%s",
             config["appservice.hostname"],
             config["appservice.port"],
         )
         bot = self.appservice.intent
-        await check_homeserver(bot, config["homeserver.address"], config["appservice.id"])
-        await bot.ensure_registered()
+        # Registers the bot before whoami (conduwuit knows no unregistered bot), then pings.
+        await check_homeserver(
+            bot,
+            config["homeserver.address"],
+            config["appservice.id"],
+            bridge_address=config["appservice.address"],
+        )
+        # Before anything is created: the registration reserves our ghosts and aliases.
+        await check_namespaces(
+            bot,
+            config["bridge.username_template"],
+            config["bridge.alias_template"],
+            config["homeserver.domain"],
+        )
+        self.room_version = await choose_room_version(bot, str(config["bridge.room_version"]))
         await self._sync_bot_profile()
         self.appservice.ready = True
-        self._build_parts()
+        wire_parts(self)
         point_discord_py_at(
             config["discord.api_url"], config["discord.gateway_url"], config["discord.cdn_url"]
         )
@@ -135,7 +171,8 @@ class Bridge:
         self._gateway_task = await start_discord(
             self.discord, config["discord.bot_token"], before_connect=self._before_connect
         )
-        await self._bridge_guilds()
+        await bridge_guilds_at_start(self)
+        self.started = True
         log.info("Bridge started as %s", bot.mxid)
 
     async def _before_connect(self) -> None:
@@ -148,91 +185,6 @@ class Bridge:
         self.appservice.handlers_ready.set()
         if self.before_connect is not None:
             await self.before_connect()
-
-    def _build_parts(self) -> None:
-        """The parts between Discord and Matrix, wired before Discord can send anything."""
-        assert self.appservice is not None and self.database is not None
-        config, tables = self.config, self.database.tables
-        self.media = MediaRepo(
-            tables, allowed_media_hosts(config), config["bridge.limits.max_file_size"]
-        )
-        self.puppets = Puppets(
-            self.appservice,
-            tables,
-            self.media,
-            username_template=config["bridge.username_template"],
-            displayname_template=config["bridge.displayname_template"],
-            bot_suffix=config["bridge.bot_suffix"],
-            domain=config["homeserver.domain"],
-        )
-        context = BridgeContext(
-            bot_mxid=self.appservice.bot_mxid,
-            domain=config["homeserver.domain"],
-            appservice_id=config["appservice.id"],
-            username_template=config["bridge.username_template"],
-            alias_template=config["bridge.alias_template"],
-            space_join_rule=config["bridge.join_rules.space"],
-            public_channel_join_rule=config["bridge.join_rules.public_channels"],
-            bridge_voice_channels=config["bridge.bridge_voice_channels"],
-        )
-        self.guilds = GuildBridge(
-            context, self.appservice.intent, tables, self.media, self.puppets, self.discord
-        )
-        self.appservice.raw_event_listeners.append(self.guilds.state.observe)
-        self.appservice.is_ghost = self.puppets.is_ghost
-        self.puppets.join_rule_of = self.guilds.state.join_rule
-        DiscordDispatcher(self.discord, self.guilds, self.puppets)
-        webhooks = Webhooks(tables, self.discord)
-        self.relay = RelayServices(
-            bot=self.appservice.intent,
-            tables=tables,
-            puppets=self.puppets,
-            media=self.media,
-            guilds=self.guilds,
-            discord=self.discord,
-            options=RelayOptions(
-                cdn_url=config["discord.cdn_url"].rstrip("/"),
-                domain=config["homeserver.domain"],
-                room_mentions=config["bridge.messages.room_mentions"],
-                captions=config["bridge.messages.captions"],
-                system_messages=config["bridge.messages.system_messages"],
-            ),
-            webhooks=webhooks,
-            stats=self.stats,
-        )
-        register_message_handlers(self.discord, self.relay)
-        assert self.avatars is not None
-        self.m2d = M2DServices(
-            bot=self.appservice.intent,
-            tables=tables,
-            puppets=self.puppets,
-            webhooks=webhooks,
-            avatars=self.avatars,
-            file_links=self.file_links,
-            discord=self.discord,
-            options=M2DOptions(
-                permissions=config["bridge.permissions"],
-                room_mentions=config["bridge.messages.room_mentions"],
-                relay_notices=config["bridge.messages.relay_notices"],
-                max_file_size=config["bridge.limits.max_file_size"],
-            ),
-            stats=self.stats,
-        )
-        self.admin = AdminServices(
-            config=config,
-            bot=self.appservice.intent,
-            tables=tables,
-            guilds=self.guilds,
-            discord=self.discord,
-            puppets=self.puppets,
-            relay=self.relay,
-            m2d=self.m2d,
-            stats=self.stats,
-            imports=ImportJobs(self),
-        )
-        self.commands = MatrixCommands(self.admin)
-        watch_guild_removal(self.discord, self.admin)  # GUILD_DELETE: the guild is unbridged
-        self.slash = register_slash_commands(self.discord, self.admin)  # Discord's /matrix
 
     async def _queue_kept_events(self) -> None:
         """Events the homeserver pushed before a restart and that were not relayed yet."""
@@ -263,21 +215,6 @@ class Bridge:
             log.info("The homeserver accepts uploads up to %d bytes", limit)
             self.media.max_size = limit
 
-    async def _bridge_guilds(self) -> None:
-        """Guilds bridged before (catching up with what changed) and those in the config."""
-        assert self.guilds is not None and self.admin is not None
-        configured = [int(g) for g in self.config["bridge.guilds"]]
-        await unbridge_unconfigured(self.admin, configured)  # bridged by the config, gone from it
-        wanted = await self.guilds.bridged_guild_ids()
-        wanted += [g for g in configured if g not in wanted]
-        for guild_id in wanted:
-            try:
-                result = await self.guilds.bridge_guild(guild_id, bridged_by="config")
-            except GuildNotFound as error:
-                log.error("%s: check bridge.guilds and the bot's invite", error)
-                continue
-            log.info("Guild %s is bridged as the space %s", guild_id, result.space_room_id)
-
     async def _sync_bot_profile(self) -> None:
         assert self.appservice is not None
         bot = self.appservice.intent
@@ -291,8 +228,12 @@ class Bridge:
             log.warning("Could not set the bot's profile: %s", error)
 
     async def _on_matrix_event(self, event: Event) -> None:
-        """Relay users' events to Discord; accept invites of the bot from allowed users."""
+        """Relay users' events (and typing) to Discord; accept invites of the bot from allowed users."""
         assert self.appservice is not None
+        if isinstance(event, TypingEvent):  # ephemeral (appservice.ephemeral_events)
+            if self.typing is not None:
+                await self.typing.handle(event)
+            return
         command = isinstance(event, MessageEvent) and self.commands is not None
         if command and starts_with_prefix(event.content.body, self.commands.prefix):  # type: ignore[union-attr]
             await self.commands.handle(event)  # type: ignore[union-attr,arg-type]
@@ -324,8 +265,24 @@ class Bridge:
             log.warning("Could not answer the invite to %s: %s", event.room_id, error)
 
     async def stop(self) -> None:
-        """Stop in reverse order; safe to call after a failed start."""
+        """Stop in reverse order; safe to call after a failed start, and again. A cancel
+        (Ctrl-C, see :mod:`bridge.interrupt`) while stopping does not cut it short: the
+        database and the port are released first, then the cancel goes on."""
+        if self._stopping is None:
+            self._stopping = asyncio.ensure_future(self._stop_parts())
+        cancelled = False
+        while not self._stopping.done():
+            try:
+                await asyncio.shield(self._stopping)
+            except asyncio.CancelledError:
+                cancelled = True
+        if cancelled:
+            raise asyncio.CancelledError
+        self._stopping.result()
+
+    async def _stop_parts(self) -> None:
         log.info("Stopping the bridge")
+        self.started = False
         if self.appservice:
             # New transactions get 503: the homeserver keeps them and retries after a restart.
             self.appservice.stopping = True
@@ -337,6 +294,10 @@ class Bridge:
             self._gateway_task.cancel()
             with suppress(asyncio.CancelledError, Exception):
                 await self._gateway_task
+        if self.relay and not self.discord.ready_event.is_set():
+            # Jobs queued before the gateway connects (catch-up, imports) wait for a READY
+            # that will never come now: waiting for them would hang.
+            await self.relay.queues.cancel()
         if self.relay:
             await self.relay.queues.idle()
         if self.m2d:
@@ -347,26 +308,22 @@ class Bridge:
             await self.media.close()
         if self.appservice:
             await self.appservice.stop()
+        self.gateway.closed()
         if self.database:
             await self.database.close()
+        if self.metrics_server:
+            await self.metrics_server.stop()
 
     async def run_until_stopped(self) -> None:
-        """Start, then run until SIGTERM/SIGINT or until the Discord connection dies."""
-        stopping = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(signum, stopping.set)
+        """Start, then run until cancelled (the command line cancels on SIGTERM/SIGINT, see
+        :mod:`bridge.interrupt`) or until the Discord connection dies; stops either way."""
         try:
             await self.start()
             assert self._gateway_task is not None
-            stop_wait = asyncio.create_task(stopping.wait())
-            await asyncio.wait({stop_wait, self._gateway_task}, return_when="FIRST_COMPLETED")
-            stop_wait.cancel()
-            if self._gateway_task.done() and not self._gateway_task.cancelled():
+            await asyncio.wait({self._gateway_task})
+            if not self._gateway_task.cancelled():
                 error = self._gateway_task.exception()
                 if error:
                     raise explain_connect_failure(error) from error
         finally:
-            for signum in (signal.SIGTERM, signal.SIGINT):
-                loop.remove_signal_handler(signum)
             await self.stop()

@@ -41,6 +41,10 @@ async def test_bridge_starts_registers_its_bot_connects_to_discord_and_stops(
         bridge = start_bridge(overrides)
         await bridge.wait_for_output(f"Bridge started as {BOT}")
         assert "Connected to Discord as Matrix Bridge" in bridge.output
+        # No guild configured or bridged yet: the log says how to get one's ID and bridge it.
+        assert "No guild is bridged yet and bridge.guilds is empty" in bridge.output
+        assert "Copy Server ID" in bridge.output
+        assert f"write `bridge <guild ID>` to {BOT} in a direct chat" in bridge.output
         # discord.py is connected: the emulator has a live gateway session for the bot.
         assert len(connected_sessions(sandbox_guild.emulator, sandbox_guild.bot.id)) == 1
         # The bot is registered on the homeserver, with the configured name.
@@ -67,7 +71,7 @@ async def test_sigint_stops_cleanly_and_a_restart_reuses_the_database(
     first = start_bridge(overrides)
     await first.wait_for_output("Bridge started as")
     first.process.send_signal(2)  # SIGINT, as Ctrl-C
-    assert await first.wait_exit() == 0
+    assert await first.wait_exit() == 130  # 128 + SIGINT, as a shell reports Ctrl-C
     second = start_bridge(overrides)
     await second.wait_for_output("Bridge started as")
     assert "Migrating the database schema" not in second.output
