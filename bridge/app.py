@@ -47,6 +47,7 @@ from .matrix.namespaces import check_namespaces
 from .metrics import BridgeMetrics
 from .metrics_sources import GatewayWatch, ratelimit_trace
 from .permissions import Level, permission_level
+from .portal.adopt import check_known_rooms
 from .portal.guild_sync import GuildBridge
 from .puppet.puppets import Puppets
 from .startup_guilds import bridge_guilds_at_start
@@ -160,6 +161,8 @@ class Bridge:
             config["bridge.alias_template"],
             config["homeserver.domain"],
         )
+        # The database's rooms are on this homeserver, before catch-up or a sync touches them.
+        await check_known_rooms(bot, self.database.tables)
         self.room_version = await choose_room_version(bot, str(config["bridge.room_version"]))
         await self._sync_bot_profile()
         self.appservice.ready = True

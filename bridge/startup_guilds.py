@@ -9,7 +9,6 @@ from mautrix.errors import MatrixRequestError
 
 from .actions.admin.unbridge_triggers import unbridge_unconfigured
 from .discord.membership import not_in_guild_text
-from .portal.adopt import check_known_rooms
 from .portal.guild_sync import GuildNotFound
 from .portal.space_alias import space_address
 from .startup_hints import no_guild_yet
@@ -22,16 +21,14 @@ log = logging.getLogger("bridge")
 
 async def bridge_guilds_at_start(bridge: Bridge) -> None:
     """Bridge, at start, the guilds bridged before (catching up with what changed) and those
-    in ``bridge.guilds``; first check that the database's rooms are on this homeserver.
+    in ``bridge.guilds``.
 
     A guild that cannot be bridged (the bot is not in it, the homeserver refuses a request)
-    is logged with the reason and skipped. Raises what ``check_known_rooms`` raises.
+    is logged with the reason and skipped.
     """
     assert bridge.guilds is not None and bridge.admin is not None
     configured = [int(g) for g in bridge.config["bridge.guilds"]]
     assert bridge.appservice is not None and bridge.database is not None
-    # The database's rooms are on this homeserver, or nothing is touched (issue #15).
-    await check_known_rooms(bridge.appservice.intent, bridge.database.tables)
     await unbridge_unconfigured(bridge.admin, configured)  # bridged by the config, gone from it
     wanted = await bridge.guilds.bridged_guild_ids()
     wanted += [g for g in configured if g not in wanted]

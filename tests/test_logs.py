@@ -133,6 +133,12 @@ def test_the_config_sets_up_json_and_a_rotating_file_and_masks_every_handler(
         "            maxBytes: 10485760\n"
         "            backupCount: 5\n"
         "            formatter: json\n"
+        # Named levels: other tests' logging setups may have left these loggers at INFO.
+        "    loggers:\n"
+        "        discord:\n"
+        "            level: DEBUG\n"
+        "        mau:\n"
+        "            level: DEBUG\n"
         "    root:\n"
         "        level: DEBUG\n"
         "        handlers: [file]\n"

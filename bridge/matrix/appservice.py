@@ -40,9 +40,17 @@ def _matrix_error(status: int, errcode: str, message: str) -> web.Response:
     return web.Response(status=status, text=body, content_type="application/json")
 
 
-def hs_token_middleware(hs_token: str, stopping: Callable[[], bool]) -> Any:
+def hs_token_middleware(
+    hs_token: str,
+    stopping: Callable[[], bool],
+    until_ready: Callable[[], Awaitable[bool]] | None = None,
+) -> Any:
     """Reject appservice API calls that lack the homeserver's token (401) or get it wrong
-    (403), and transactions while the bridge stops (503: the homeserver retries later)."""
+    (403), and transactions while the bridge stops (503: the homeserver retries later).
+
+    ``until_ready`` (if given) holds a transaction until the bridge can handle it; False means
+    the bridge began to stop meanwhile: 503, and the homeserver keeps the transaction.
+    """
 
     @web.middleware
     async def check_token(request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -57,6 +65,9 @@ def hs_token_middleware(hs_token: str, stopping: Callable[[], bool]) -> Any:
             return _matrix_error(401, "M_MISSING_TOKEN", "Missing access token")
         if not hmac.compare_digest(token.encode(), hs_token.encode()):
             return _matrix_error(403, "M_FORBIDDEN", "Bad token supplied")
+        transaction = until_ready is not None and "/transactions/" in request.path
+        if transaction and not await until_ready():  # type: ignore[misc]
+            return _matrix_error(503, "M_UNKNOWN", "The bridge is stopping; retry later")
         return await handler(request)
 
     return check_token
@@ -86,14 +97,16 @@ class BridgeAppService(AppService):
             ephemeral_events=config["appservice.ephemeral_events"],
             aiohttp_params={
                 "middlewares": [
-                    hs_token_middleware(config["appservice.hs_token"], lambda: self.stopping)
+                    hs_token_middleware(
+                        config["appservice.hs_token"], lambda: self.stopping, self._until_ready
+                    )
                 ]
             },
             bridge_name="discord",
             default_http_retry_count=4,
         )
         self.tables = database.tables
-        self.stopping = False
+        self._stop_requested = asyncio.Event()
         # Called with each event as the homeserver sent it, before mautrix parses it (parsing
         # adds defaults, e.g. "suggested": false, that would make state look different).
         self.raw_event_listeners: list[Callable[[dict[str, Any]], None]] = []
@@ -106,6 +119,35 @@ class BridgeAppService(AppService):
         # Events kept in the database (matrix_inbox) until their handler is done with them,
         # so that a transaction is acknowledged at once and a crash still loses nothing.
         self.keep_until_handled: Callable[[dict[str, Any]], bool] = lambda raw: False
+
+    @property
+    def stopping(self) -> bool:
+        """Whether the bridge is stopping: new transactions get 503, waiting ones too."""
+        return self._stop_requested.is_set()
+
+    @stopping.setter
+    def stopping(self, value: bool) -> None:
+        if value:
+            self._stop_requested.set()
+        else:
+            self._stop_requested.clear()
+
+    async def _until_ready(self) -> bool:
+        """Wait until the handlers are ready (True) or the bridge stops first (False).
+
+        Without this, a transaction pushed during a start that then fails would wait for
+        handlers forever, and the server's shutdown would wait for it.
+        """
+        if self.handlers_ready.is_set():
+            return True
+        ready = asyncio.ensure_future(self.handlers_ready.wait())
+        stop = asyncio.ensure_future(self._stop_requested.wait())
+        try:
+            await asyncio.wait({ready, stop}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            ready.cancel()
+            stop.cancel()
+        return self.handlers_ready.is_set() and not self.stopping
 
     async def _keep(self, raw_events: list[Any]) -> None:
         now = time.time_ns() // 1000

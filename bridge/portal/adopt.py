@@ -65,20 +65,22 @@ class WantedRoom:
         return cls(node.discord_id, alias, keys[0] if keys else None)
 
 
-async def check_known_rooms(bot: IntentAPI, tables: BridgeTables) -> None:
+async def check_known_rooms(bot: IntentAPI, tables: BridgeTables) -> int:
     """Every room the database lists (guild spaces, portals) has the bot joined.
 
     One ``GET /_matrix/client/v3/joined_rooms`` as the bot. Raises KnownRoomsMissing with
-    the count and the fix; a database with no rooms passes.
+    the count and the fix when the bot is in none of them (another homeserver's database, or
+    a reset homeserver); only some missing (the bot was kicked) is a warning. A database with
+    no rooms passes. Returns how many rooms the database lists (``doctor`` shows it).
     """
     known = [row.space_room_id for row in await tables.guilds.find() if row.space_room_id]
     known += [row.room_id for row in await tables.portals.find() if row.room_id]
     if not known:
-        return
+        return 0
     joined = {str(room_id) for room_id in await bot.get_joined_rooms()}
     missing = [room_id for room_id in known if room_id not in joined]
     if not missing:
-        return
+        return len(known)
     if len(missing) == len(known):
         raise KnownRoomsMissing(
             f"The database at appservice.database.url lists {len(missing)} rooms the bot is "
@@ -87,11 +89,15 @@ async def check_known_rooms(bot: IntentAPI, tables: BridgeTables) -> None:
             "rooms it made on this homeserver by their aliases), or point "
             "homeserver.address at the homeserver this database belongs to."
         )
-    raise KnownRoomsMissing(
-        f"The bot is not in {len(missing)} of the {len(known)} rooms the database at "
-        f"appservice.database.url lists (e.g. {missing[0]}): invite the bot back to them, "
-        "or unbridge their channels."
+    # A few rooms (someone kicked the bot): the rest of the bridge keeps working.
+    log.warning(
+        "The bot is not in %d of the %d rooms the database at appservice.database.url lists "
+        "(e.g. %s): invite the bot back to them, or unbridge their channels",
+        len(missing),
+        len(known),
+        missing[0],
     )
+    return len(known)
 
 
 async def joined_room_ids(bot: IntentAPI) -> set[str]:
