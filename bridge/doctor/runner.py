@@ -1,8 +1,8 @@
 """Running doctor's checks in order, each prerequisite failure skipping what depends on it.
 
-Order: config; homeserver reachable; delegation; registration; room version; homeserver →
-bridge (ping); public address; Discord; database. Any unexpected exception in a check
-becomes a ✗ line naming it: doctor never prints a traceback.
+Order: config; homeserver reachable; delegation; registration; namespaces; room version;
+homeserver → bridge (ping); public address; Discord; database; database rooms. Any
+unexpected exception in a check becomes a ✗ line naming it: doctor never prints a traceback.
 """
 
 from __future__ import annotations
@@ -23,7 +23,8 @@ from .discord_checks import check_discord
 from .listener import bridge_listener
 from .matrix_client import bot_intent
 from .public import check_public_address
-from .result import CheckResult
+from .result import CheckResult, Status
+from .start_checks import DATABASE_ROOMS, NAMESPACES, database_rooms, namespaces
 
 T = TypeVar("T", CheckResult, list[CheckResult])
 
@@ -70,7 +71,21 @@ async def run_doctor(
             results.append(_crashed("homeserver", error))
         results += _as_list(await guarded("discord", check_discord(session, config)))
     results.append(_flatten(await guarded("database", check_database(config))))
+    results.append(await _database_rooms(config, results))
     return results
+
+
+async def _database_rooms(config: Config, earlier: list[CheckResult]) -> CheckResult:
+    """The "database rooms" line: needs the registration and the database lines passed."""
+    passed = {result.label for result in earlier if result.status is Status.OK}
+    for needed in ("registration", "database"):
+        if needed not in passed:
+            return CheckResult.skip(DATABASE_ROOMS, f"skipped: needs the {needed}")
+    try:
+        async with bot_intent(config) as intent:
+            return _flatten(await guarded(DATABASE_ROOMS, database_rooms(intent, config)))
+    except Exception as error:
+        return _crashed(DATABASE_ROOMS, error)
 
 
 def _flatten(result: CheckResult | list[CheckResult]) -> CheckResult:
@@ -92,6 +107,7 @@ async def _matrix_checks(
             results += [
                 CheckResult.skip("delegation", needs_homeserver),
                 CheckResult.skip("registration", needs_homeserver),
+                CheckResult.skip(NAMESPACES, needs_homeserver),
                 CheckResult.skip("room version", needs_homeserver),
                 CheckResult.skip("homeserver → bridge", needs_homeserver),
             ]
@@ -103,10 +119,12 @@ async def _matrix_checks(
             results.append(registered)
             if registered.failed:
                 results += [
+                    CheckResult.skip(NAMESPACES, needs_registration),
                     CheckResult.skip("room version", needs_registration),
                     CheckResult.skip("homeserver → bridge", needs_registration),
                 ]
             else:
+                results.append(_flatten(await guarded(NAMESPACES, namespaces(intent, config))))
                 results.append(
                     _flatten(await guarded("room version", homeserver.room_version(intent, config)))
                 )

@@ -58,13 +58,16 @@ class Setup:
     overrides: dict[str, Any]
     well_known: WebServer
 
-    async def run(self, **changes: Any) -> tuple[list[CheckResult], str]:
+    def environ(self, **changes: Any) -> dict[str, str]:
+        """The environment overrides for this setup with ``changes`` (config key → value)."""
         values = {**self.overrides, **changes}
-        environ = {
+        return {
             "DISCORD_BRIDGE__" + key.upper().replace(".", "__"): str(value)
             for key, value in values.items()
         }
-        results = await run_doctor(self.config_path, self.well_known.url, environ)
+
+    async def run(self, **changes: Any) -> tuple[list[CheckResult], str]:
+        results = await run_doctor(self.config_path, self.well_known.url, self.environ(**changes))
         return results, render(results)
 
 
