@@ -311,6 +311,7 @@ class Bridge:
             await self.media.close()
         if self.appservice:
             await self.appservice.stop()
+            await self.appservice.handlers_idle()  # then the database they write to closes
         self.gateway.closed()
         if self.database:
             await self.database.close()

@@ -120,6 +120,29 @@ class BridgeAppService(AppService):
         # so that a transaction is acknowledged at once and a crash still loses nothing.
         self.keep_until_handled: Callable[[dict[str, Any]], bool] = lambda raw: False
 
+    def matrix_event_handler(self, func: Any) -> Any:
+        """Register ``func`` as mautrix does, tracking its runs so that a shutdown can wait for
+        them before the database closes (mautrix runs each handler in a background task)."""
+
+        async def tracked(event: Any) -> None:
+            running: set[asyncio.Task] = self.__dict__.setdefault("_handler_runs", set())
+            task = asyncio.current_task()
+            if task is not None:
+                running.add(task)
+            try:
+                await func(event)
+            finally:
+                running.discard(task)  # type: ignore[arg-type]
+
+        super().matrix_event_handler(tracked)
+        return func
+
+    async def handlers_idle(self, timeout: float = 5.0) -> None:
+        """Wait (at most ``timeout`` s) for event handlers still running, e.g. at shutdown."""
+        running = set(self.__dict__.get("_handler_runs", ()))
+        if running:
+            await asyncio.wait(running, timeout=timeout)
+
     @property
     def stopping(self) -> bool:
         """Whether the bridge is stopping: new transactions get 503, waiting ones too."""
