@@ -1,8 +1,11 @@
 """Running doctor's checks in order, each prerequisite failure skipping what depends on it.
 
-Order: config; homeserver reachable; delegation; registration; namespaces; room version;
-homeserver → bridge (ping); public address; Discord; database; database rooms. Any
-unexpected exception in a check becomes a ✗ line naming it: doctor never prints a traceback.
+Order: config; homeserver reachable; registration; delegation; namespaces; room version;
+homeserver → bridge (ping); public address; Discord; database; database rooms. Delegation
+comes after the registration because it may ask whoami with the as_token, which homeservers
+that only know a registered bot (conduwuit) answer 404 until the registration check has
+registered it. Any unexpected exception in a check becomes a ✗ line naming it: doctor never
+prints a traceback.
 """
 
 from __future__ import annotations
@@ -105,18 +108,20 @@ async def _matrix_checks(
         results = [reached]
         if not answered:
             results += [
-                CheckResult.skip("delegation", needs_homeserver),
                 CheckResult.skip("registration", needs_homeserver),
+                CheckResult.skip("delegation", needs_homeserver),
                 CheckResult.skip(NAMESPACES, needs_homeserver),
                 CheckResult.skip("room version", needs_homeserver),
                 CheckResult.skip("homeserver → bridge", needs_homeserver),
             ]
         else:
+            # Registration first: it registers the bot where the homeserver needs that for
+            # whoami, which delegation may ask with the as_token.
+            registered = _flatten(await guarded("registration", homeserver.registration(intent)))
+            results.append(registered)
             results += _as_list(
                 await guarded("delegation", check_delegation(session, config, well_known_base))
             )
-            registered = _flatten(await guarded("registration", homeserver.registration(intent)))
-            results.append(registered)
             if registered.failed:
                 results += [
                     CheckResult.skip(NAMESPACES, needs_registration),

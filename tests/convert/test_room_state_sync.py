@@ -18,6 +18,7 @@ from bridge.convert.d2m.room_state import (
     space_tree,
     state_diff,
 )
+from bridge.matrix.checks import choose_room_version
 from tests.convert.sample_guild import (
     CHAT,
     CTX,
@@ -172,11 +173,15 @@ async def test_synapse_creates_rooms_that_need_no_diff(matrix_user: Any) -> None
     Created by a human user (standing in for the bot), with an alias outside the appservice's
     namespace, so that nothing is pushed to an appservice that is not listening.
     """
+    # The homeserver's own default room version, as the bridge chooses it with
+    # bridge.room_version unset (12 on Synapse, 10 on conduwuit).
+    room_version = await choose_room_version(matrix_user.api, "")
     ctx = replace(
         CTX,
         bot_mxid=matrix_user.user_id,
         domain=matrix_user.user_id.split(":", 1)[1],
         alias_template=f"probe_{token_hex(4)}_{{id}}",
+        room_version=room_version,
     )
     nodes = {node.discord_id: node for node in space_tree(SAMPLE_GUILD, ctx)}
 
@@ -208,4 +213,7 @@ async def test_synapse_creates_rooms_that_need_no_diff(matrix_user: Any) -> None
         actual = await actual_state(created)
         assert state_diff(desired, actual) == [], created
     assert (await actual_state(space_id))[("m.room.create", "")]["type"] == "m.space"
+    for created in (space_id, room_id, hidden_id):
+        create_content = (await actual_state(created))[("m.room.create", "")]
+        assert create_content.get("room_version", "1") == room_version, created
     assert (await actual_state(room_id))[("m.room.join_rules", "")]["join_rule"] == "restricted"
