@@ -14,6 +14,7 @@ from typing import Any
 from . import __version__
 from .commands.arguments import date
 from .config import Config, ConfigCreated, ConfigError, load_config
+from .doctor.arguments import well_known_base
 from .interrupt import run_command
 from .log_filters import install_log_filters
 from .logs import config_secrets, install_redaction
@@ -81,6 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
     doctor.add_argument(
         "--well-known-url",
         metavar="BASE",
+        type=well_known_base,
         help="where to read .well-known/matrix/* (default: https://<homeserver.domain>)",
     )
     return parser

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from ..config import Config, ConfigError, load_config
+from ..config import ENV_PREFIX, Config, ConfigError, load_config
 from .result import CheckResult
 
 LABEL = "config"
@@ -36,10 +36,25 @@ def check_config(
         problems = "; ".join(error.problems)
         return (
             CheckResult.fail(
-                LABEL,
-                f"{path} has {len(error.problems)} problem(s): {problems}",
-                "correct those keys (see the comments in the example config)",
+                LABEL, f"{path} has {len(error.problems)} problem(s): {problems}", _fix(error)
             ),
             None,
         )
     return CheckResult.ok(LABEL, f"{path} is valid"), config
+
+
+def _fix(error: ConfigError) -> str:
+    """The fix for load_config's problems: the environment variables a problem starts with
+    (Config.attribute_to_environment and apply_environment name them), and the file's keys."""
+    from_environment = [problem for problem in error.problems if problem.startswith(ENV_PREFIX)]
+    variables = sorted({problem.split(":", 1)[0].split("=", 1)[0] for problem in from_environment})
+    in_file = len(from_environment) < len(error.problems)
+    parts = []
+    if variables:
+        parts.append(
+            f"correct or unset the environment variable{'s' if len(variables) > 1 else ''} "
+            f"{', '.join(variables)} (the value is read as YAML; it overrides the file)"
+        )
+    if in_file:
+        parts.append(f"correct those keys in {error.path} (see the comments in the example config)")
+    return "; ".join(parts)

@@ -9,12 +9,15 @@ as ``host[:port]``, port 8448 by default; without it, ``<server name>:8448``).
 told by ``GET /_matrix/key/v2/server`` (``server_name``), or, where that is not served,
 by whoami with the bridge's as_token (the user ID's domain) — asked only of the host of
 homeserver.address, so that the token never goes to a host a wrong file names. A missing file
-is fine only when the domain itself serves that server.
+is fine only when the domain itself serves that server. A domain that does not resolve at
+all skips both lines (a private homeserver needs no delegation).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
+import socket
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -80,6 +83,18 @@ async def served_server(
     return None
 
 
+async def does_not_resolve(host: str) -> bool:
+    """Whether the resolver finds no address for ``host`` (socket.gaierror: no such name, no
+    address, or no DNS answer); a name that resolves gives False, whatever listens there."""
+    try:
+        await asyncio.get_running_loop().getaddrinfo(host, 443, type=socket.SOCK_STREAM)
+    except socket.gaierror:
+        return True
+    except (OSError, UnicodeError):
+        return False
+    return False
+
+
 def _describe(server: str | None) -> str:
     return f"another server ({server})" if server else "no homeserver the bridge knows"
 
@@ -87,8 +102,25 @@ def _describe(server: str | None) -> str:
 async def check_delegation(
     session: aiohttp.ClientSession, config: Config, well_known_base: str
 ) -> list[CheckResult]:
-    """Two lines: the client file and the server file under ``well_known_base``."""
+    """Two lines: the client file and the server file under ``well_known_base``.
+
+    Both are "–" (not failures) when ``well_known_base`` is on homeserver.domain and that
+    name does not resolve at all (does_not_resolve): a private or loopback homeserver without
+    federation or public clients needs no delegation. A domain that resolves but serves the
+    wrong thing, or refuses the connection, stays ✗.
+    """
     base = well_known_base.rstrip("/")
+    domain = str(config["homeserver.domain"])
+    if (urlsplit(base).hostname or "").lower() == domain.lower() and await does_not_resolve(domain):
+        skipped = (
+            f"{domain} does not resolve: skipped (fine for a homeserver without federation or "
+            "public clients; otherwise publish the domain), or check a file elsewhere with "
+            "--well-known-url"
+        )
+        return [
+            CheckResult.skip("delegation (client)", skipped),
+            CheckResult.skip("delegation (server)", skipped),
+        ]
     return [
         await _client(session, config, base),
         await _server(session, config, base),

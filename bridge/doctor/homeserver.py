@@ -41,14 +41,34 @@ async def reachable(intent: IntentAPI, config: Config) -> tuple[CheckResult, boo
     except HomeserverCheckFailed as error:
         if str(error) == NOT_LOADED:
             return CheckResult.ok("homeserver", f"{address} answers"), True
-        return (
-            CheckResult.fail(
-                "homeserver", str(error), "start the homeserver or correct homeserver.address"
-            ),
-            False,
-        )
+        return CheckResult.fail("homeserver", str(error), reachable_fix(error)), False
     newest = versions[-1] if versions else "none"
     return CheckResult.ok("homeserver", f"{address} answers (spec versions up to {newest})"), True
+
+
+def reachable_fix(error: HomeserverCheckFailed) -> str:
+    """The fix for a failed check_reachable, by its cause (bridge.matrix.checks):
+
+    - a Matrix error (errcode): the homeserver refused the bot's user ID, so
+      homeserver.domain is not its server name (wrong_domain_text);
+    - another HTTP status: what answers at homeserver.address is no Matrix client API;
+    - no cause: the TLS probe found plain HTTP behind an https:// address;
+    - anything else (connection refused, DNS, timeout): nothing answers there.
+    """
+    cause = error.__cause__
+    if isinstance(cause, MatrixRequestError) and getattr(cause, "errcode", None):
+        return (
+            'set homeserver.domain to the homeserver\'s server name (the part after ":" in '
+            "its user IDs), regenerate the registration with -g and reload it on the homeserver"
+        )
+    if isinstance(cause, MatrixRequestError):
+        return (
+            "set homeserver.address to the URL of the homeserver's client API (where "
+            "/_matrix/client/versions answers), not another service's"
+        )
+    if cause is None:
+        return "correct the scheme of homeserver.address as the line says"
+    return "start the homeserver or correct homeserver.address"
 
 
 async def registration(intent: IntentAPI) -> CheckResult:
@@ -72,7 +92,8 @@ async def registration(intent: IntentAPI) -> CheckResult:
 
 
 async def ping(intent: IntentAPI, config: Config, listener_note: str) -> CheckResult:
-    """The homeserver pings the bridge at the registration's url (appservice.address)."""
+    """The homeserver pings the bridge at the url of the registration it loaded (written by
+    -g from appservice.address, but the ping cannot tell whether it still is)."""
     label = "homeserver → bridge"
     try:
         duration = await check_ping(intent, config["appservice.id"], config["appservice.address"])
@@ -87,8 +108,13 @@ async def ping(intent: IntentAPI, config: Config, listener_note: str) -> CheckRe
     if duration is None:
         return CheckResult.skip(label, "the homeserver has no appservice ping (Matrix < 1.7)")
     timing = f" in {duration} ms" if duration >= 0 else ""
+    # The homeserver used the url of the registration it loaded, which the ping does not
+    # tell: possibly not appservice.address (bridge_address checks that one).
     return CheckResult.ok(
-        label, f"reached the bridge at {config['appservice.address']}{timing} ({listener_note})"
+        label,
+        f"the homeserver reached the bridge{timing} (through the url of the registration it "
+        "loaded; keep appservice.address equal to it: regenerate with -g and reload after "
+        f"changing it); {listener_note}",
     )
 
 

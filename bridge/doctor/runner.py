@@ -19,6 +19,7 @@ from mautrix.appservice import IntentAPI
 
 from ..config import Config
 from . import homeserver
+from .bridge_address import address_fix, address_mismatch
 from .config_check import check_config
 from .database import check_database
 from .delegation import check_delegation
@@ -112,7 +113,6 @@ async def _matrix_checks(
                 CheckResult.skip("delegation", needs_homeserver),
                 CheckResult.skip(NAMESPACES, needs_homeserver),
                 CheckResult.skip("room version", needs_homeserver),
-                CheckResult.skip("homeserver → bridge", needs_homeserver),
             ]
         else:
             # Registration first: it registers the bot where the homeserver needs that for
@@ -126,7 +126,6 @@ async def _matrix_checks(
                 results += [
                     CheckResult.skip(NAMESPACES, needs_registration),
                     CheckResult.skip("room version", needs_registration),
-                    CheckResult.skip("homeserver → bridge", needs_registration),
                 ]
             else:
                 results.append(_flatten(await guarded(NAMESPACES, namespaces(intent, config))))
@@ -143,34 +142,55 @@ async def _listening_checks(
     answered: bool,
     earlier: list[CheckResult],
 ) -> list[CheckResult]:
-    """The ping (when registered) and the public address, with the bridge (or doctor's
-    stand-in) listening on appservice.hostname:appservice.port."""
+    """The "homeserver → bridge" line (appservice.address on this host but another port:
+    ✗ whatever the ping says; else the ping, when registered) and the public address, with
+    the bridge (or doctor's stand-in) listening on appservice.hostname:appservice.port."""
     registered = answered and not any(
         result.label == "registration" and result.failed for result in earlier
     )
+    label = "homeserver → bridge"
+    skip = None if registered else _needs(answered)
     results: list[CheckResult] = []
     try:
         async with bridge_listener(config) as note:
-            if registered:
-                results.append(
-                    _flatten(
-                        await guarded(
-                            "homeserver → bridge",
-                            homeserver.ping(intent, config, note),
-                        )
-                    )
+            results.append(
+                _flatten(
+                    await guarded(label, _homeserver_to_bridge(session, config, intent, skip, note))
                 )
+            )
             results.append(
                 _flatten(await guarded("public address", check_public_address(session, config)))
             )
     except OSError as error:
         host, port = config["appservice.hostname"], config["appservice.port"]
         fix = "correct appservice.hostname (an address of this machine) and appservice.port"
-        if registered:
-            results.append(
-                CheckResult.fail(
-                    "homeserver → bridge", f"cannot listen on {host}:{port}: {error}", fix
-                )
-            )
+        results.append(
+            CheckResult.fail(label, f"cannot listen on {host}:{port}: {error}", fix)
+            if skip is None
+            else CheckResult.skip(label, skip)
+        )
         results.append(CheckResult.skip("public address", "skipped: needs the bridge's listener"))
     return results
+
+
+def _needs(answered: bool) -> str:
+    """Why the ping was not asked: the homeserver did not answer, or the registration failed."""
+    return "skipped: needs the " + ("registration" if answered else "homeserver")
+
+
+async def _homeserver_to_bridge(
+    session: aiohttp.ClientSession,
+    config: Config,
+    intent: IntentAPI,
+    skip: str | None,
+    listener_note: str,
+) -> CheckResult:
+    """✗ for an appservice.address that cannot lead to the listener, whatever the ping says
+    (bridge_address); else the ping, or the ``skip`` line (why the ping cannot be asked)."""
+    label = "homeserver → bridge"
+    mismatch = await address_mismatch(session, config)
+    if mismatch is not None:
+        return CheckResult.fail(label, mismatch, address_fix(config))
+    if skip is not None:
+        return CheckResult.skip(label, skip)
+    return await homeserver.ping(intent, config, listener_note)

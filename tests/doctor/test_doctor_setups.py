@@ -24,7 +24,10 @@ async def test_good_setup_passes_every_check(good_setup: Setup) -> None:
     assert "serves sandbox.local" in line(report, "delegation (server)")
     assert "@discordbot:sandbox.local" in line(report, "registration")
     assert line(report, "room version").startswith("✓ room version: new rooms will be version")
-    assert "doctor answered" in line(report, "homeserver → bridge")
+    ping = line(report, "homeserver → bridge")
+    assert ping.startswith("✓ homeserver → bridge: the homeserver reached the bridge")
+    assert "through the url of the registration it loaded; keep appservice.address" in ping
+    assert "doctor answered" in ping
     assert line(report, "public address").startswith("✓")
     assert line(report, "discord token").startswith("✓")
     assert line(report, "discord intents").startswith("✓")
@@ -101,16 +104,49 @@ async def test_registration_not_loaded(good_setup: Setup) -> None:
 
 
 async def test_homeserver_cannot_reach_the_bridge(good_setup: Setup) -> None:
-    # The bridge listens elsewhere than the registration's url.
+    # The config moved the bridge (address and port agree), the loaded registration did not.
     port = free_port()
     results, report = await good_setup.run(
-        **{"appservice.port": port, "bridge.public_address": f"http://127.0.0.1:{port}"}
+        **{
+            "appservice.port": port,
+            "appservice.address": f"http://127.0.0.1:{port}",
+            "bridge.public_address": f"http://127.0.0.1:{port}",
+        }
     )
     assert exit_status(results) == 1
     ping = line(report, "homeserver → bridge")
     assert ping.startswith("✗ homeserver → bridge: The homeserver cannot reach the bridge")
     assert "appservice.address" in ping
     assert line(report, "public address").startswith("✓")
+
+
+async def test_appservice_address_on_another_port_fails_whatever_the_ping(
+    good_setup: Setup, appservice_port: int
+) -> None:
+    # The loaded registration still has the right url, so the ping alone would pass.
+    other = free_port()
+    results, report = await good_setup.run(**{"appservice.address": f"http://127.0.0.1:{other}"})
+    assert exit_status(results) == 1
+    assert line(report, "homeserver → bridge") == (
+        f"✗ homeserver → bridge: appservice.address http://127.0.0.1:{other} points at port "
+        f"{other} but the bridge listens on appservice.port {appservice_port} (and nothing at "
+        f"http://127.0.0.1:{other} passes the appservice ping on to it): a registration with "
+        "this url (the next -g writes it) cannot reach the bridge — fix: set "
+        f"appservice.address to the bridge's port {appservice_port} (or make appservice.port "
+        "the port appservice.address names), then regenerate the registration with -g and "
+        "reload it on the homeserver"
+    )
+
+
+async def test_wrong_domain_gets_the_domain_fix(good_setup: Setup) -> None:
+    results, report = await good_setup.run(**{"homeserver.domain": "wrong.example"})
+    assert exit_status(results) == 1
+    refused = line(report, "homeserver")
+    assert refused.startswith("✗ homeserver: ") and "@discordbot:wrong.example" in refused
+    assert refused.endswith(
+        '— fix: set homeserver.domain to the homeserver\'s server name (the part after ":" '
+        "in its user IDs), regenerate the registration with -g and reload it on the homeserver"
+    )
 
 
 @pytest.mark.parametrize(
