@@ -165,7 +165,6 @@ class Bridge:
         await check_known_rooms(bot, self.database.tables)
         self.room_version = await choose_room_version(bot, str(config["bridge.room_version"]))
         await self._sync_bot_profile()
-        self.appservice.ready = True
         wire_parts(self)
         point_discord_py_at(
             config["discord.api_url"], config["discord.gateway_url"], config["discord.cdn_url"]
@@ -176,6 +175,8 @@ class Bridge:
         )
         await bridge_guilds_at_start(self)
         self.started = True
+        # mautrix's GET /_matrix/mau/ready (the Docker HEALTHCHECK) answers 200 from here on.
+        self.appservice.ready = True
         log.info("Bridge started as %s", bot.mxid)
 
     async def _before_connect(self) -> None:
@@ -287,6 +288,7 @@ class Bridge:
         log.info("Stopping the bridge")
         self.started = False
         if self.appservice:
+            self.appservice.ready = False  # /_matrix/mau/ready: 500 again
             # New transactions get 503: the homeserver keeps them and retries after a restart.
             self.appservice.stopping = True
         if self.admin:  # imports stop between two messages, checkpoints saved (resumable)

@@ -23,8 +23,15 @@ from ruamel.yaml.error import YAMLError
 from .config_keys import describe_unknown, known_keys, known_leaves, nearest_key, unknown_keys
 from .config_schema import find_problems
 from .config_syntax import describe_yaml_error
-from .config_text import insert_keys, parse, replace_scalar, same_data, write_atomically
+from .config_text import (
+    in_flow_section,
+    insert_keys,
+    parse,
+    replace_scalar,
+    write_atomically,
+)
 from .config_upgrade import add_missing_keys
+from .startup_hints import invoked_command
 
 EXAMPLE_CONFIG = "pkg://bridge/example-config.yaml"
 ENV_PREFIX = "DISCORD_BRIDGE__"
@@ -48,15 +55,21 @@ class ConfigError(Exception):
 
 
 class ConfigCreated(Exception):
-    """There was no config: an example was written where it was expected."""
+    """There was no config: an example was written where it was expected.
 
-    def __init__(self, path: Path) -> None:
+    The message names the keys of the README's "Setting it up" table and the command to
+    generate the registration, spelled as the user ran the bridge (``command``, default
+    startup_hints.invoked_command()).
+    """
+
+    def __init__(self, path: Path, command: str | None = None) -> None:
         self.path = path
+        command = invoked_command() if command is None else command
         super().__init__(
             f"No config file at {path}, so an example config was written there.\n"
-            "Edit it: at least homeserver.address, homeserver.domain, appservice.address and "
-            "discord.bot_token; then generate the registration with\n"
-            f"  python -m bridge -c {path} -g -r registration.yaml"
+            "Edit it: at least homeserver.address, homeserver.domain, appservice.address, "
+            "discord.bot_token and bridge.permissions (who may use the bridge); then generate "
+            f"the registration with\n  {command} -c {path} -g -r registration.yaml"
         )
 
 
@@ -113,32 +126,56 @@ class Config(BaseFileConfig):
     def update(self, save: bool = True) -> None:
         """Add the keys this version knows and the file lacks; write them only if any were."""
         added = add_missing_keys(self._data, parse(_example_text()), WHOLE_MAPS)
-        if added and save and not self._rewrite(added, {}):
+        if not added or not save:
+            return
+        left_out = [path for path in added if in_flow_section(self._data, path)]
+        if not self._rewrite(added, {}):
+            left_out = added
+        if left_out:
             log.warning(
                 "The config file %s lacks %s; they could not be added without changing its "
-                "other lines (a section in flow style?). The example's values are used; add "
-                "them yourself from the example config to silence this.",
+                "other lines (a section in flow style, `{...}`?). The example's values are "
+                "used; add them yourself from the example config to silence this.",
                 self.path,
-                ", ".join(added),
+                ", ".join(left_out),
             )
 
     def _rewrite(self, added: list[str], values: Mapping[str, str]) -> bool:
         """Write the file with the ``added`` keys inserted and ``values`` replaced in place.
 
-        Returns False, writing nothing, when the text edits cannot give exactly the data in
-        memory (config_text says why that can happen).
+        Keys of ``added`` inside a flow-style section (``bot: {username: x}``) cannot take a
+        line of their own: they stay out of the file (the example's value is used in memory)
+        and every other key is still inserted. Returns False, writing nothing, when the text
+        edits cannot give exactly the data in memory (config_text says why that can happen).
         """
+        insertable = [path for path in added if not in_flow_section(self._data, path)]
         text: str | None = self.text
-        if added and text is not None:
-            text = insert_keys(text, _example_text(), added)
+        if insertable and text is not None:
+            text = insert_keys(text, _example_text(), insertable)
         for key, value in values.items():
             if text is not None:
                 text = replace_scalar(text, key, value)
-        if text is None or not same_data(text, self._data):
+        if text is None or not self._holds_all_but(text, [p for p in added if p not in insertable]):
             return False
-        write_atomically(Path(self.path), text)
-        self.text = text
+        if text != self.text:
+            write_atomically(Path(self.path), text)
+            self.text = text
         return True
+
+    def _holds_all_but(self, text: str, left_out: list[str]) -> bool:
+        """Whether ``text`` parses to the data in memory once the dotted keys ``left_out``
+        (left out of the file) are given their in-memory values."""
+        try:
+            written = parse(text)
+            for path in left_out:
+                *parents, leaf = path.split(".")
+                node, source = written, self._data
+                for part in parents:
+                    node, source = node[part], source[part]
+                node[leaf] = source[leaf]
+        except Exception:  # an edit that broke the YAML is a failed edit, whatever the error
+            return False
+        return bool(written == self._data)
 
     def apply_environment(self, environ: Mapping[str, str]) -> list[str]:
         """Override keys from DISCORD_BRIDGE__* variables; returns the problems found."""

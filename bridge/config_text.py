@@ -5,7 +5,8 @@ Two edits exist: inserting the blocks of keys the file lacks (copied from the ex
 with their comment lines, re-indented to the file's own indentation) and replacing one
 scalar value on its line (the registration tokens). Line numbers come from ruamel.yaml's
 round-trip parser (``lc``); a section written in flow style (``{a: 1}``) cannot take new lines
-and makes the edit give up (None). Callers check the result by parsing it again.
+(in_flow_section finds the keys that would go there; insert_keys gives up, None, if asked to).
+Callers check the result by parsing it again.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -116,6 +116,20 @@ def _example_block(example: CommentedMap, example_lines: list[str], parts: list[
     return [line.rstrip("\r\n") for line in example_lines[start:end]]
 
 
+def in_flow_section(root: CommentedMap, path: str) -> bool:
+    """Whether the dotted ``path`` lies inside a section written in flow style (``{a: 1}``),
+    where no line can be inserted. ``root`` is the parsed file; missing sections count as
+    block style (their whole block is inserted)."""
+    node: Any = root
+    for part in path.split(".")[:-1]:
+        if not isinstance(node, CommentedMap) or part not in node:
+            return False
+        node = node[part]
+        if isinstance(node, CommentedMap) and node.fa.flow_style():
+            return True
+    return False
+
+
 def insert_keys(text: str, example_text: str, paths: list[str]) -> str | None:
     """``text`` with the example's block for each dotted path in ``paths`` inserted.
 
@@ -210,14 +224,6 @@ def _closing_quote(content: str, start: int) -> int | None:
             return index
         index += 1
     return None
-
-
-def same_data(text: str, expected: Mapping[str, Any]) -> bool:
-    """Whether ``text`` parses to exactly ``expected`` (the check after every edit)."""
-    try:
-        return bool(parse(text) == expected)
-    except Exception:  # an edit that broke the YAML is a failed edit, whatever the error
-        return False
 
 
 def write_atomically(path: Path, text: str) -> None:

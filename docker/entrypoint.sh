@@ -19,8 +19,11 @@ In this container the config is $config in the data volume. Besides the keys abo
     e.g. http://discord-bridge:29334 (the bridge listens on 0.0.0.0, set by
     DISCORD_BRIDGE__APPSERVICE__HOSTNAME in the image);
   - appservice.database.url: the SQLite file stays in $data, or use PostgreSQL.
-Then write the registration into the volume and load it into the homeserver:
-  docker run --rm -v VOLUME:$data IMAGE -g -r $data/registration.yaml
+Then, instead of the command above, write the registration into the volume (same --user and -v
+as this run) and load it into the homeserver:
+  docker run --rm --user "\$(id -u):\$(id -g)" -v "\$PWD/data:$data" discord-matrix-bridge \\
+      -g -r $data/registration.yaml
+  (with docker-compose.yml: docker compose run --rm bridge -g -r $data/registration.yaml)
 HINT
 fi
 exit "$status"

@@ -18,6 +18,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from ..metrics import BridgeMetrics
 from ..metrics_sources import DatabaseCounts, ImportCollector
+from ..startup_hints import metrics_listen_failure
 
 if TYPE_CHECKING:
     from ..app import Bridge
@@ -78,7 +79,8 @@ class MetricsServer:
         return web.json_response({"ready": False, "reason": reason}, status=503)
 
     async def start(self, listen_address: str) -> None:
-        """Listen on ``host:port``; raises OSError if the port is taken (a clear message)."""
+        """Listen on ``host:port``; raises startup_hints.ListenFailed (an OSError) naming
+        metrics.listen_address if the port is taken, e.g. by a bridge already running."""
         host, port = split_listen_address(listen_address)
         self._runner = web.AppRunner(self.app, access_log=None)
         await self._runner.setup()
@@ -87,9 +89,7 @@ class MetricsServer:
         except OSError as error:
             await self._runner.cleanup()
             self._runner = None
-            raise OSError(
-                error.errno, f"metrics.listen_address {listen_address}: {error.strerror}"
-            ) from error
+            raise metrics_listen_failure(error, listen_address) from error
         log.info("Metrics on http://%s/metrics (and /live, /ready)", listen_address)
 
     async def stop(self) -> None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -253,6 +256,41 @@ def test_cli_without_config_writes_the_example(
     assert main(["-c", str(path)]) == 1
     assert path.exists()
     assert "an example config was written there" in capsys.readouterr().err
+
+
+SCRIPT = Path(sys.executable).parent / "discord-matrix-bridge"  # the console script
+
+
+@pytest.mark.parametrize(
+    ("how", "shown"),
+    [
+        ("python -m bridge", "python -m bridge"),
+        ("console script on PATH", "discord-matrix-bridge"),
+        ("console script by its path", str(SCRIPT)),
+    ],
+)
+def test_the_first_run_names_the_keys_and_the_command_that_was_run(
+    tmp_path: Path, how: str, shown: str
+) -> None:
+    """The README's table of keys to edit, and -g spelled as the user runs the bridge."""
+    path = tmp_path / "config.yaml"
+    command = {
+        "python -m bridge": [sys.executable, "-m", "bridge"],
+        "console script on PATH": ["discord-matrix-bridge"],
+        "console script by its path": [str(SCRIPT)],
+    }[how]
+    others = [part for part in os.environ["PATH"].split(os.pathsep) if Path(part) != SCRIPT.parent]
+    on_path = [] if how == "console script by its path" else [str(SCRIPT.parent)]
+    env = {**os.environ, "PATH": os.pathsep.join([*on_path, *others])}
+    run = subprocess.run(
+        [*command, "-c", str(path)], env=env, capture_output=True, text=True, cwd=tmp_path
+    )
+    assert run.returncode == 1
+    assert run.stderr.endswith(
+        "Edit it: at least homeserver.address, homeserver.domain, appservice.address, "
+        "discord.bot_token and bridge.permissions (who may use the bridge); then generate "
+        f"the registration with\n  {shown} -c {path} -g -r registration.yaml\n"
+    ), run.stderr
 
 
 def test_cli_version_and_help(capsys: pytest.CaptureFixture[str]) -> None:

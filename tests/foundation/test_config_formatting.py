@@ -141,18 +141,34 @@ def test_crlf_line_endings_are_kept(tmp_path: Path) -> None:
 def test_a_flow_section_missing_keys_is_left_alone_with_a_warning(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """Lines cannot go into `{...}`: the file keeps its lines, the example's values are used."""
+    """Lines cannot go into `{...}`: that section keeps its line and the example's value is
+    used for its missing key; every other missing key (here the whole `metrics:` section,
+    which ODD_CONFIG lacks) is still added as text."""
     path = tmp_path / "config.yaml"
     text = ODD_CONFIG.replace('displayname: "Discord bridge bot", ', "") + "\n"
     path.write_text(text)
     with caplog.at_level(logging.WARNING, logger="bridge.config"):
         config = load_config(path, environ={})
-    assert path.read_text() == text
+    after = path.read_text()
+    removed, added = changes(text, after)
+    assert removed == []
+    assert "metrics:\n" in added and "  enabled: false\n" in added
+    assert "  verify_ssl: true\n" in added
+    assert '  bot: {username: discordbot, avatar: ""}\n' in after.splitlines(keepends=True)
     assert config["appservice.bot.displayname"] == "Discord bridge bot"
-    assert "appservice.bot.displayname" in caplog.text and "could not be added" in caplog.text
+    assert YAML(typ="safe").load(after)["metrics"]["enabled"] is False
+    warnings = [r.getMessage() for r in caplog.records if "could not be added" in r.getMessage()]
+    assert len(warnings) == 1
+    assert " lacks appservice.bot.displayname; they could not be added" in warnings[0]
+    # Loading again adds nothing more and warns the same way.
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="bridge.config"):
+        load_config(path, environ={})
+    assert path.read_text() == after
+    assert " lacks appservice.bot.displayname; " in caplog.text
     # -g still writes the tokens line by line.
     assert main(["-c", str(path), "-g", "-r", str(tmp_path / "registration.yaml")]) == 0
-    removed, _ = changes(text, path.read_text())
+    removed, _ = changes(after, path.read_text())
     assert removed == list(TOKEN_LINES)
 
 

@@ -1,10 +1,11 @@
 """Start-up failures named by their cause and the config key to look at: the database, the
-appservice port already taken, an https:// address on a plain-HTTP homeserver."""
+appservice or metrics port already taken, an https:// address on a plain-HTTP homeserver."""
 
 from __future__ import annotations
 
 import datetime
 import json
+import secrets
 import socket
 import ssl
 import threading
@@ -73,6 +74,36 @@ def test_a_taken_appservice_port_says_the_bridge_may_already_run(
         "may already be running" in err
     )
     assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("command", [[], ["import", "--guild", "123"]], ids=["run", "import"])
+def test_a_taken_metrics_port_says_the_bridge_may_already_run(
+    write_config: WriteConfig, command: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A running bridge holds metrics.listen_address: a second one (or an import) says so."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        path = write_config(
+            {
+                "appservice.as_token": secrets.token_urlsafe(32),
+                "appservice.hs_token": secrets.token_urlsafe(32),
+                "discord.bot_token": "MTIz.fake.token",
+                "metrics.enabled": True,
+                "metrics.listen_address": f"127.0.0.1:{port}",
+            }
+        )
+        capsys.readouterr()  # only what the bridge prints
+        assert main(["-c", str(path), *command]) == 1
+    err = capsys.readouterr().err
+    assert (
+        f"Error: cannot listen on 127.0.0.1:{port} (metrics.listen_address): "
+        "the address is already in use. The bridge, or an import (which runs the bridge), "
+        "may already be running: stop it first. If another program uses the port, choose "
+        "another port in metrics.listen_address, or set metrics.enabled to false.\n" in err
+    )
+    assert "Errno" not in err and "Traceback" not in err
 
 
 class _PlainMatrix(BaseHTTPRequestHandler):

@@ -211,3 +211,30 @@ def test_the_compose_example_runs_this_image_against_its_postgresql(tmp_path: Pa
     assert config["appservice.database.url"] == (
         f"postgresql://{user}:{database}@postgres:5432/{db}"
     )
+
+
+def test_the_entrypoints_first_run_hint_is_the_readmes_docker_run(tmp_path: Path) -> None:
+    """The -g command the entry point suggests uses the README's --user and -v (same image)."""
+    readme = (REPO / "README.md").read_text()
+    # "docker run … discord-matrix-bridge" for the first run, then the same with " \\" and -g
+    first_run, generate = re.findall(
+        r'^docker run --rm --user "\$\(id -u\):\$\(id -g\)" .*$', readme, re.M
+    )
+    assert generate == first_run + " \\"
+    assert first_run.endswith(' -v "$PWD/data:/data" discord-matrix-bridge'), first_run
+    data = tmp_path / "data"
+    data.mkdir()
+    env = {
+        **os.environ,
+        "BRIDGE_DATA": str(data),
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+    }
+    run = subprocess.run(
+        [str(REPO / "docker" / "entrypoint.sh")], env=env, capture_output=True, text=True
+    )
+    assert run.returncode == 1
+    expected = (
+        first_run.replace(":/data", f":{data}") + f" \\\n      -g -r {data}/registration.yaml\n"
+    )
+    assert expected in run.stderr, run.stderr
+    assert "Then, instead of the command above, write the registration" in run.stderr

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import socket
 import sys
@@ -12,6 +13,7 @@ import pytest
 
 from bridge.app import Bridge
 from bridge.config import write_example
+from tests.fixtures.inprocess import MakeConfig
 from tests.packaging.files import REPO
 
 SCRIPT = REPO / "docker" / "healthcheck.py"
@@ -60,3 +62,32 @@ async def test_a_started_bridge_is_healthy(
     port = running_bridge.config["appservice.port"]
     status, output = await _healthcheck(bridge_config_path.parent)
     assert (status, output) == (0, f"GET http://127.0.0.1:{port}/_matrix/mau/ready: 200")
+
+
+@pytest.mark.slow
+async def test_not_ready_until_the_bridge_has_started(
+    make_bridge_config: MakeConfig, bridge_config_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """/_matrix/mau/ready answers 500 while start-up goes on (appservice listening, Discord
+    logged in, "Bridge started" not yet logged) and 200 only once it is."""
+    data = bridge_config_path.parent
+    during: list[tuple[int, str, bool]] = []
+
+    async def probe_during_start_up() -> None:
+        status, output = await _healthcheck(data)
+        during.append((status, output, "Bridge started" in caplog.text))
+
+    bridge = Bridge(make_bridge_config(), before_connect=probe_during_start_up)
+    port = bridge.config["appservice.port"]
+    url = f"GET http://127.0.0.1:{port}/_matrix/mau/ready"
+    with caplog.at_level(logging.INFO, logger="bridge"):
+        try:
+            await bridge.start()
+            assert "Bridge started" in caplog.text
+            after = await _healthcheck(data)
+        finally:
+            await bridge.stop()
+    assert during == [(1, f"{url}: 500, not ready", False)]
+    assert after == (0, f"{url}: 200")
+    status, output = await _healthcheck(data)  # stopped: no longer healthy
+    assert status == 1 and output.startswith(f"{url}: ")

@@ -100,3 +100,25 @@ def test_systemd_analyze_security_rates_it_ok(unit_with_this_install: Path) -> N
     assert "Overall exposure level for discord-bridge.service" in verdict
     exposure = float(verdict.split(":")[1].split()[0])
     assert exposure <= 2.0, result.stdout  # systemd's "OK" band ends at 3.9; this unit has 1.8
+
+
+def _seconds(timespan: str) -> float:
+    """A systemd time span ("10s", "10min") in seconds, as systemd reads it."""
+    result = _analyze("timespan", timespan)
+    assert result.returncode == 0, result.stderr
+    (micro,) = [line for line in result.stdout.splitlines() if line.strip().startswith("μs:")]
+    return int(micro.split(":")[1]) / 1e6
+
+
+def test_a_persistent_failure_stops_after_a_few_restarts() -> None:
+    """Restart=on-failure every RestartSec must reach the start limit (StartLimitBurst starts
+    within StartLimitIntervalSec, in [Unit]), else a config error restarts forever; systemd's
+    default (5 in 10 s) is never reached with RestartSec=10s. A few tries stay, for a
+    homeserver that comes up late."""
+    assert "StartLimitBurst" not in SERVICE and "StartLimitIntervalSec" not in SERVICE
+    (burst,) = UNIT_SECTION["StartLimitBurst"]
+    (interval,) = UNIT_SECTION["StartLimitIntervalSec"]
+    restart = _seconds(_one("RestartSec"))
+    assert 3 <= int(burst) <= 10
+    assert int(burst) * restart < _seconds(interval)
+    assert (int(burst) - 1) * restart >= 30  # the first start, then retries for 30 s or more
