@@ -90,7 +90,8 @@ def summary_text(job: ImportJob, line: Callable[[str], str]) -> str:
             lines.append(f"- #{report.name}: already imported, nothing to do")
             continue
         skipped = ", ".join(f"{n} {why}" for why, n in report.skipped.items()) or "none"
-        lines.append(f"- #{report.name}: {report.imported} imported, skipped: {skipped}")
+        earlier = f" ({report.before} before this run)" if report.before else ""
+        lines.append(f"- #{report.name}: {report.imported} imported{earlier}, skipped: {skipped}")
     if job.errors:
         lines += ["", "**Errors**", ""]
         lines += [f"- {error}" for error in job.errors]

@@ -23,10 +23,13 @@ from ..actions.d2m.routing import Destination, destination
 from ..app import Bridge
 from ..config import Config
 from ..convert.model import ChannelType
+from ..db.rows import ImportCheckpointRow
+from ..db.url import resolve_database_url
 from ..discord.membership import fetch_guild_of_bot
 from ..portal.replace_room import replace_room
 from .api_reader import channel_items, history_count, merged, threads_of
-from .engine import ChannelReport, ImportRefused, has_live_messages, import_stream, set_pins
+from .engine import ChannelReport, ImportRefused, import_stream, needs_new_room, set_pins
+from .known_checkpoints import read_checkpoints
 from .plan import ChannelPlan, plan_report
 from .progress import Progress
 
@@ -59,11 +62,14 @@ class ImportRun:
     reports: dict[int, ChannelReport] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
     done: list[asyncio.Future] = field(default_factory=list)
-    _bridged: asyncio.Task | None = None
+    _bridged: asyncio.Future | None = None
     # The chosen channels as Discord listed them (REST objects; set by queue_channels).
     channels: Sequence[discord.abc.GuildChannel] = field(default_factory=list)
     # Asked between messages and before each channel: True stops the import, resumable.
     should_stop: Callable[[], bool] = _never
+    # Set once the bridge has started (its start-up synced the guilds bridged before); None:
+    # the bridge was running already (an import started from chat).
+    bridge_started: asyncio.Event | None = None
 
     async def queue_channels(self) -> None:
         """Runs logged in, before the gateway connects: queue one job per chosen channel.
@@ -85,6 +91,7 @@ class ImportRun:
             self.done.append(finished)
             self.reports[channel.id] = ChannelReport(channel.name)
             self.progress.channel(channel.id, f"#{channel.name}")
+            self.bridge.relay.importing.add(channel.id)  # its catch-up leaves the rest to us
 
             async def job(
                 channel_id: int = channel.id, finished: asyncio.Future = finished
@@ -101,6 +108,8 @@ class ImportRun:
                     log.exception("Importing channel %s failed", channel_id)
                     self.errors.append(f"channel {channel_id}: {error!r}")
                 finally:
+                    assert self.bridge.relay is not None
+                    self.bridge.relay.importing.discard(channel_id)
                     self.progress.finish(channel_id)
                     if not finished.done():
                         finished.set_result(None)
@@ -122,7 +131,14 @@ class ImportRun:
             self.progress.set_total(channel.id, total)
 
     async def _bridge_guild_once(self) -> None:
+        """Bridge (sync) the guild once per run: not at all if the bridge's start-up has just
+        synced it (a guild bridged before), so nothing is synced, or invited, twice."""
         assert self.bridge.guilds is not None
+        if self._bridged is None and self.bridge_started is not None:
+            row = await self.bridge.guilds.tables.guilds.get(self.request.guild_id)
+            if row is not None and row.space_room_id:
+                self._bridged = asyncio.get_running_loop().create_future()
+                self._bridged.set_result(None)
         if self._bridged is None:
             self._bridged = asyncio.ensure_future(
                 self.bridge.guilds.bridge_guild(
@@ -135,11 +151,16 @@ class ImportRun:
         bridge, relay = self.bridge, self.bridge.relay
         assert relay is not None
         await bridge.discord.ready_event.wait()
+        if self.bridge_started is not None:
+            await self.bridge_started.wait()  # after the start-up's syncs: one sync, not two
+            if self.should_stop():
+                self.reports[channel_id].stopped = True
+                return
         await self._bridge_guild_once()
         channel = bridge.discord.get_channel(channel_id)
         if not isinstance(channel, discord.TextChannel | discord.ForumChannel):
             return
-        if self.request.replace_rooms and await has_live_messages(relay, channel.id):
+        if self.request.replace_rooms and await needs_new_room(relay, channel.id):
             guild = bridge.discord.get_guild(self.request.guild_id)
             assert guild is not None and bridge.guilds is not None
             await replace_room(bridge.guilds, guild, channel.id)
@@ -207,14 +228,21 @@ class ImportRun:
                 found[channel_id] = where
         return found
 
-    def summary(self, seconds: float) -> str:
-        lines = [f"Import of guild {self.request.guild_id} finished in {seconds:.1f} s:"]
+    def summary(self, seconds: float, interrupted: bool = False) -> str:
+        """The text printed at the end: ``Import of guild G finished in 12.0 s:`` (``stopped
+        after`` when interrupted), then a line per channel, e.g. ``#general: 2476 imported (524
+        before this run), skipped: none``, then what was refused or failed."""
+        ended = "stopped after" if interrupted else "finished in"
+        lines = [f"Import of guild {self.request.guild_id} {ended} {seconds:.1f} s:"]
         for report in self.reports.values():
             if report.already_done:
                 lines.append(f"  #{report.name}: already imported, nothing to do")
                 continue
             skipped = ", ".join(f"{n} {why}" for why, n in report.skipped.items()) or "none"
-            lines.append(f"  #{report.name}: {report.imported} imported, skipped: {skipped}")
+            earlier = f" ({report.before} before this run)" if report.before else ""
+            lines.append(
+                f"  #{report.name}: {report.imported} imported{earlier}, skipped: {skipped}"
+            )
         lines += [f"  refused or failed: {error}" for error in self.errors]
         return "\n".join(lines)
 
@@ -233,25 +261,35 @@ async def run_import(config: Config, request: ImportRequest) -> int:
         await run_holder[0].queue_channels()
 
     bridge = Bridge(config, before_connect=before_connect)
-    interrupted: list[bool] = []
-    run = ImportRun(request, bridge, should_stop=lambda: bool(interrupted))
+    stopping: list[bool] = []
+    run = ImportRun(
+        request, bridge, should_stop=lambda: bool(stopping), bridge_started=asyncio.Event()
+    )
     run_holder.append(run)
     started = time.monotonic()
     counting: asyncio.Task | None = None
     try:
         await bridge.start()
+        assert run.bridge_started is not None
+        run.bridge_started.set()
         counting = asyncio.create_task(run.count_totals(), name="import-count")
         if run.done:  # wait, not gather: a cancel must not cancel the channels' futures
             await asyncio.wait(run.done)
     except asyncio.CancelledError:
-        interrupted.append(True)
+        stopping.append(True)
+        assert run.bridge_started is not None
+        run.bridge_started.set()  # channels still waiting for it stop at once
         if run.done and bridge.discord.ready_event.is_set():
             await asyncio.wait(run.done)  # each after the message it is sending
         run.progress.close()
-        print(run.summary(time.monotonic() - started))
+        print(run.summary(time.monotonic() - started, interrupted=True))
         print("Interrupted: run the same command again to resume where each channel stopped.")
         raise
     finally:
+        if not run.done or not all(future.done() for future in run.done):
+            stopping.append(True)  # the start failed: queued channels stop, not import
+        assert run.bridge_started is not None
+        run.bridge_started.set()
         if counting is not None:
             counting.cancel()
             with suppress(asyncio.CancelledError):
@@ -266,14 +304,17 @@ async def dry_run(config: Config, request: ImportRequest) -> int:
     """What an import would do: messages, threads, attachments, bytes, reactions and a
     duration estimate per channel and in total (see :mod:`.plan`).
 
-    Reads the history over REST only: no gateway, no homeserver, no database (not even its
-    file or migrations), so nothing is created, sent or stored.
+    Reads the history over REST only: no gateway, no homeserver; from the database, if there
+    is one, only the earlier imports' checkpoints (no migration, no file created), so what
+    they sent is not counted again. Nothing is created, sent or stored.
     """
     from ..discord.client import BridgeDiscordClient, point_discord_py_at
 
     point_discord_py_at(
         config["discord.api_url"], config["discord.gateway_url"], config["discord.cdn_url"]
     )
+    url = resolve_database_url(config["appservice.database.url"], config.directory)
+    checkpoints = await read_checkpoints(url)
     client = BridgeDiscordClient()
     await client.login(config["discord.bot_token"])
     try:
@@ -291,7 +332,7 @@ async def dry_run(config: Config, request: ImportRequest) -> int:
             flush=True,
         )
         plans = [
-            await _count(channel, request.since)
+            await _count(channel, request.since, checkpoints)
             for channel in sorted(channels, key=lambda c: (c.position, c.id))
         ]
         title = f"Dry run: importing guild {guild.name!r} ({guild.id}) would create or use:"
@@ -301,17 +342,34 @@ async def dry_run(config: Config, request: ImportRequest) -> int:
     return 0
 
 
-async def _count(channel: discord.abc.GuildChannel, since: datetime | None) -> ChannelPlan:
+async def _count(
+    channel: discord.abc.GuildChannel,
+    since: datetime | None,
+    checkpoints: dict[int, ImportCheckpointRow],
+) -> ChannelPlan:
+    """What importing ``channel`` would send, given the earlier imports' ``checkpoints``
+    (by channel id; a forum's by post id): a text channel's threads share its checkpoint
+    (one stream, in message id order), a forum's posts have one each."""
     plan = ChannelPlan(channel.name)
-    sources: list[discord.abc.Messageable] = []
+    sources: list[tuple[discord.abc.Messageable, ImportCheckpointRow | None]] = []
+    own = checkpoints.get(channel.id)
     if isinstance(channel, discord.TextChannel):
-        sources.append(channel)
+        sources.append((channel, own))
     if isinstance(channel, discord.TextChannel | discord.ForumChannel):
         threads = await threads_of(channel)
         plan.threads = len(threads)
-        sources += threads
-    for source in sources:
+        for thread in threads:
+            forum = isinstance(channel, discord.ForumChannel)
+            sources.append((thread, checkpoints.get(thread.id) if forum else own))
+    plan.finished = bool(sources) and all(cp is not None and cp.finished for _, cp in sources)
+    for source, checkpoint in sources:
+        if checkpoint is not None and checkpoint.finished:
+            continue
+        last = checkpoint.last_message_id if checkpoint is not None else None
         async for message in source.history(limit=None, after=since, oldest_first=True):
+            if last is not None and message.id <= last:
+                plan.already += 1
+                continue
             plan.messages += 1
             plan.attachments += len(message.attachments)
             plan.bytes += sum(a.size for a in message.attachments)

@@ -28,6 +28,7 @@ from ..db.rows import ImportCheckpointRow, MessagePartRow, ReactionRow
 from ..portal.apply_state import send_state
 from .model import ImportedReaction, ImportItem
 from .progress import Progress
+from .room_check import live_message_parts, room_refusal
 
 log = logging.getLogger("bridge.importer")
 CHECKPOINT_EVERY = 20  # messages between checkpoint writes (batched database writes)
@@ -35,13 +36,18 @@ PINNED_EVENTS = "m.room.pinned_events"
 
 
 class ImportRefused(Exception):
-    """The room already has live messages: history would land after them."""
+    """The room already has bridged messages (live ones, or ones the database does not know
+    of): history would land after them, or twice."""
 
 
 @dataclass
 class ChannelReport:
+    """One channel's outcome: ``imported`` messages sent by this run, ``before`` those sent
+    by earlier runs of a resumed import (from its checkpoint), ``skipped`` by reason."""
+
     name: str
     imported: int = 0
+    before: int = 0
     skipped: dict[str, int] = field(default_factory=dict)
     already_done: bool = False
     stopped: bool = False  # cancelled before the end (resumable: the checkpoint is saved)
@@ -54,29 +60,31 @@ async def has_live_messages(services: RelayServices, channel_id: int) -> int:
     """How many message parts the channel's current room has without an import checkpoint."""
     if await services.tables.import_checkpoints.get(channel_id) is not None:
         return 0
-    portal = await services.tables.portals.get(channel_id)
-    if portal is None or portal.room_id is None:
-        return 0
-    return int(
-        await services.tables.db.fetchval(
-            "SELECT COUNT(*) FROM message_part WHERE room_id = $1", portal.room_id
-        )
-    )
+    return await live_message_parts(services, channel_id)
+
+
+async def needs_new_room(services: RelayServices, channel_id: int) -> bool:
+    """True if an import may not start in the channel's current room (see
+    :func:`~bridge.importer.room_check.room_refusal`); a resumed import (a checkpoint) may."""
+    if await services.tables.import_checkpoints.get(channel_id) is not None:
+        return False
+    return await room_refusal(services, channel_id) is not None
 
 
 async def check_importable(services: RelayServices, channel_id: int) -> ImportCheckpointRow:
-    """The channel's checkpoint, new or resumed; refuses a room with live messages."""
+    """The channel's checkpoint, new or resumed.
+
+    An import that starts afresh is refused (:class:`ImportRefused`, saying why and that
+    ``--replace-rooms`` helps) when the room has live bridged messages, or holds bridged
+    messages the database does not know of (an adopted room): see
+    :func:`~bridge.importer.room_check.room_refusal`.
+    """
     checkpoint = await services.tables.import_checkpoints.get(channel_id)
     if checkpoint is not None:
         return checkpoint
-    live = await has_live_messages(services, channel_id)
-    if live:
-        raise ImportRefused(
-            f"channel {channel_id} already has {live} live bridged message parts in its room, "
-            "and Matrix cannot insert history before them. Run the import again with "
-            "--replace-rooms: the channel gets a new room that replaces the old one (which is "
-            "tombstoned, leaves the space and stays as an archive)."
-        )
+    refusal = await room_refusal(services, channel_id)
+    if refusal is not None:
+        raise ImportRefused(refusal)
     checkpoint = ImportCheckpointRow(channel_id, updated_at=int(time.time() * 1000))
     await services.tables.import_checkpoints.upsert(checkpoint)
     return checkpoint
@@ -108,7 +116,8 @@ async def import_stream(
         report.already_done = True
         return
     refuse_gap(channel_id, checkpoint, since_id)
-    progress.begin_sending()
+    report.before += checkpoint.imported_count  # sent by earlier runs (resumed)
+    progress.begin_sending(shown_as)
     since_checkpoint = 0
     # Closed as soon as the loop ends, even early: its preparing task ends with it.
     async with contextlib.aclosing(prepared(services, items, destinations)) as stream:

@@ -21,7 +21,10 @@ ASSUMED_EVENTS_PER_SECOND = 20
 class ChannelPlan:
     """One channel's share of an import: its own messages and its threads' (or a forum's
     posts'), each message once; ``bytes`` is the attachments' total size in bytes;
-    ``reactions`` counts one per user and emoji (each is a Matrix event of its own)."""
+    ``reactions`` counts one per user and emoji (each is a Matrix event of its own). The
+    counts are what a real run would send: ``already`` counts the messages an earlier,
+    unfinished import sent (not counted again); ``finished`` says an earlier import of the
+    whole channel finished (nothing to send)."""
 
     name: str
     messages: int = 0
@@ -29,8 +32,11 @@ class ChannelPlan:
     attachments: int = 0
     bytes: int = 0
     reactions: int = 0
+    already: int = 0
+    finished: bool = False
 
     def add(self, other: ChannelPlan) -> None:
+        self.already += other.already
         self.messages += other.messages
         self.threads += other.threads
         self.attachments += other.attachments
@@ -81,9 +87,15 @@ def duration_text(events: int, per_second: float = ASSUMED_EVENTS_PER_SECOND) ->
 
 
 def channel_line(plan: ChannelPlan) -> str:
+    """``  #general: 12 messages, 1 threads, …`` (``, after 40 already imported`` for a
+    resumed import), or ``  #general: already imported, nothing to send``."""
+    if plan.finished:
+        return f"  #{plan.name}: already imported, nothing to send"
+    resumed = f", after {plan.already} already imported" if plan.already else ""
     return (
         f"  #{plan.name}: {plan.messages} messages, {plan.threads} threads, "
         f"{plan.attachments} attachments ({size_text(plan.bytes)}), {plan.reactions} reactions"
+        f"{resumed}"
     )
 
 
@@ -100,5 +112,7 @@ def plan_report(title: str, plans: Iterable[ChannelPlan]) -> str:
         f"{total.events} Matrix events, {duration_text(total.events)} at "
         f"{ASSUMED_EVENTS_PER_SECOND} events/s (a small Synapse; yours may be faster)."
     )
+    if total.already:
+        lines.append(f"Not counted: {total.already} messages that earlier imports sent already.")
     lines.append("Dry run: nothing was created, sent or stored.")
     return "\n".join(lines)

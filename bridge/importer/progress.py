@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TextIO
 
@@ -37,10 +38,34 @@ class ChannelProgress:
     done: int = 0
     skipped: int = 0
     finished: bool = False
+    sending_since: float | None = None  # clock seconds: when its first message went out
+    finished_at: float | None = None  # clock seconds: when it ended (its rate stops there)
 
     @property
     def handled(self) -> int:
         return self.done + self.skipped
+
+    def rate(self, now: float, since: float | None = None) -> float:
+        """Messages sent a second from when it began sending (``since`` if it never said)
+        to ``now``, or to when it finished: a finished channel's rate stays as it ended."""
+        start = self.sending_since if self.sending_since is not None else since
+        if start is None or self.done == 0:
+            return 0.0
+        until = self.finished_at if self.finished_at is not None else now
+        return self.done / max(until - start, 1e-6)
+
+    def eta(self, now: float, since: float | None = None) -> float | None:
+        """Seconds left at its rate: 0 once finished, None without a total or a rate."""
+        if self.finished:
+            return 0.0
+        rate = self.rate(now, since)
+        if self.total is None or rate <= 0:
+            return None
+        return max(self.total - self.handled, 0) / rate
+
+
+def _monotonic() -> float:
+    return time.monotonic()
 
 
 def eta_text(seconds: float | None) -> str:
@@ -69,12 +94,13 @@ class RateColumn(ProgressColumn):
 
 
 class StateColumn(ProgressColumn):
-    """``done``; ``ETA mm:ss`` once a total and a rate are known (the task's ``eta`` field,
-    in seconds); else nothing: no guess."""
+    """``done`` (``stopped`` if it ended short of its total); ``ETA mm:ss`` once a total and
+    a rate are known (the task's ``eta`` field, in seconds); else nothing: no guess."""
 
     def render(self, task: Task) -> Text:
         if task.fields.get("finished"):
-            return Text("done")
+            short = task.total is not None and task.completed < task.total
+            return Text("stopped" if short else "done")
         eta = task.fields.get("eta")
         return Text("" if eta is None else f"ETA {eta_text(eta)}")
 
@@ -90,10 +116,13 @@ class Progress:
     stream: TextIO = field(default_factory=lambda: sys.stderr)
     console: Console | None = None
     channels: dict[int, ChannelProgress] = field(default_factory=dict)
-    started: float = field(default_factory=time.monotonic)
+    # Seconds of a monotonic clock (a fake one in tests).
+    clock: Callable[[], float] = _monotonic
+    started: float = field(default_factory=_monotonic)
     sending_since: float | None = None  # when the first channel began sending (rooms ready)
     last_at: float | None = None  # when the last message went out
     _last_shown: float = 0.0
+    _last_line: str | None = None  # the last ``Import progress`` line logged
     _bars: RichProgress | None = None
     _tasks: dict[int | None, TaskID] = field(default_factory=dict)  # None: the total
     _swapped: list[tuple[logging.StreamHandler, TextIO]] = field(default_factory=list)
@@ -119,22 +148,51 @@ class Progress:
         self.channels[channel_id].total = total
         self.show(force=True)
 
-    def begin_sending(self) -> None:
-        """A channel's room is ready and its history starts going out."""
+    def begin_sending(self, channel_id: int | None = None) -> None:
+        """A channel's room is ready and its history starts going out (its rate counts from
+        now; the first call starts the total's)."""
+        now = self.clock()
         if self.sending_since is None:
-            self.sending_since = time.monotonic()
+            self.sending_since = now
+        entry = self.channels.get(channel_id) if channel_id is not None else None
+        if entry is not None and entry.sending_since is None:
+            entry.sending_since = now
 
     def advance(self, channel_id: int, count: int = 1, skipped: int = 0) -> None:
         if count:
-            self.last_at = time.monotonic()
+            self.last_at = self.clock()
         entry = self.channels[channel_id]
         entry.done += count
         entry.skipped += skipped
         self.show()
 
     def finish(self, channel_id: int) -> None:
-        self.channels[channel_id].finished = True
+        """The channel ended (done, stopped or refused): its rate freezes at its last value."""
+        entry = self.channels[channel_id]
+        if not entry.finished:
+            entry.finished, entry.finished_at = True, self.clock()
         self.show(force=True)
+
+    @property
+    def all_finished(self) -> bool:
+        return bool(self.channels) and all(c.finished for c in self.channels.values())
+
+    def total_eta(self) -> float | None:
+        """Seconds until every channel is through: what is left over the current rate of the
+        channels still running, and never less than the slowest running channel's own ETA.
+        0 when nothing is left; None while a total is unknown or nothing running has a rate."""
+        handled, total, _ = self.totals()
+        if total is None:
+            return None
+        if handled >= total:
+            return 0.0
+        now = self.clock()
+        running = [c for c in self.channels.values() if not c.finished]
+        rate = sum(c.rate(now, self.sending_since) for c in running)
+        if rate <= 0:
+            return None
+        etas = [c.eta(now, self.sending_since) for c in running]
+        return max([(total - handled) / rate, *(e for e in etas if e is not None)])
 
     def totals(self) -> tuple[int, int | None, float]:
         """(messages handled, their total or None while a channel is uncounted, messages
@@ -148,31 +206,42 @@ class Progress:
         """Messages per second from when sending began (ghosts joining included) to the last
         message (``until_now``: to now); start-up, bridging the guild and creating rooms
         excluded."""
-        until = time.monotonic() if until_now else self.last_at
+        until = self.clock() if until_now and not self.all_finished else self.last_at
         if self.sending_since is None or until is None:
             return 0.0
         done = sum(c.done for c in self.channels.values())
         return done / max(until - self.sending_since, 1e-6)
 
     def summary_line(self) -> str:
-        """The plain line: ``total 4/6 messages, 2.0/s, ETA 00:01``; without a total yet,
-        ``total 4 messages (total not counted yet), 2.0/s``."""
+        """The plain line: ``total 4/6 messages, 2.0/s, ETA 00:01`` (see :meth:`total_eta`);
+        ``… done`` when all went through, ``… stopped`` when every channel ended short of it;
+        without a total yet, ``total 4 messages (total not counted yet), 2.0/s``."""
         done, total, rate = self.totals()
         if total is None:
             return f"total {done} messages (total not counted yet), {rate:.1f}/s"
-        remaining = max(total - done, 0) / rate if rate > 0 else None
-        eta = "done" if done >= total else f"ETA {eta_text(remaining)}"
-        return f"total {done}/{total} messages, {rate:.1f}/s, {eta}"
+        if done >= total:
+            state = "done"
+        elif self.all_finished:
+            state = "stopped"
+        else:
+            state = f"ETA {eta_text(self.total_eta())}"
+        return f"total {done}/{total} messages, {rate:.1f}/s, {state}"
 
     def show(self, force: bool = False) -> None:
-        now = time.monotonic()
+        """Redraw the bars, or log the line: at most every few seconds unless ``force``;
+        a forced line the same as the last one logged is not logged again."""
+        now = self.clock()
         if not (force or now - self._last_shown >= self._every):
             return
         self._last_shown = now
         if self._bars is not None:
             self._update_bars()
         elif not self.live:
-            log.info("Import progress: %s", self.summary_line())
+            line = self.summary_line()
+            if force and line == self._last_line:
+                return
+            self._last_line = line
+            log.info("Import progress: %s", line)
 
     @property
     def _every(self) -> float:
@@ -196,30 +265,28 @@ class Progress:
             self._log_above_bars()
         return self._bars
 
-    def _elapsed(self) -> float | None:
-        """Seconds since sending began, None before."""
-        if self.sending_since is None:
-            return None
-        return max(time.monotonic() - self.sending_since, 1e-6)
-
     def _update_bars(self) -> None:
         assert self._bars is not None
+        now = self.clock()
         for channel_id, entry in self.channels.items():
-            self._update_bar(channel_id, entry.handled, entry.total, entry.done, entry.finished)
-        handled, total, _ = self.totals()
-        every = all(entry.finished for entry in self.channels.values())
-        done = sum(entry.done for entry in self.channels.values())
-        self._update_bar(None, handled, total, done, every)
+            rate = entry.rate(now, self.sending_since)
+            eta = entry.eta(now, self.sending_since)
+            self._update_bar(channel_id, entry.handled, entry.total, entry.finished, rate, eta)
+        handled, total, rate = self.totals()
+        self._update_bar(None, handled, total, self.all_finished, rate, self.total_eta())
         self._bars.refresh()
 
     def _update_bar(
-        self, key: int | None, handled: int, total: int | None, sent: int, finished: bool
+        self,
+        key: int | None,
+        handled: int,
+        total: int | None,
+        finished: bool,
+        rate: float,
+        eta: float | None,
     ) -> None:
-        """One bar: its count, its rate (messages sent a second) and, with a total, its ETA."""
+        """One bar: its count, its rate (messages sent a second) and its ETA (seconds)."""
         assert self._bars is not None
-        elapsed = self._elapsed()
-        rate = sent / elapsed if elapsed is not None else 0.0
-        eta = max(total - handled, 0) / rate if total is not None and rate > 0 else None
         self._bars.update(
             self._tasks[key],
             completed=handled,

@@ -120,14 +120,21 @@ class ImportJob:
 
     @property
     def eta_seconds(self) -> float | None:
-        """Seconds left at the current rate; None if unknown (uncounted, or not yet sending)."""
+        """Seconds left at the current rate, never less than the slowest running channel's
+        own ETA; None if unknown (uncounted, or not yet sending)."""
         if self.state != "running":
             return None
         handled, total = self._counts()
         rate = self.rate_per_second
         if total is None or rate <= 0:
             return None
-        return max(total - handled, 0) / rate
+        progress, now = self.progress, self.progress.clock()
+        channels = [
+            entry.eta(now, progress.sending_since)
+            for entry in progress.channels.values()
+            if not entry.finished
+        ]
+        return max([max(total - handled, 0) / rate, *(e for e in channels if e is not None)])
 
     @property
     def ended(self) -> bool:

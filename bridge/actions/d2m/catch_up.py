@@ -1,7 +1,9 @@
 """Catching up after a restart: what was said on Discord while the bridge was down.
 
 Each channel (and thread) that has bridged messages continues from its newest bridged one,
-in order. Channels with nothing bridged yet are the history import's business, not this.
+in order. Channels with nothing bridged yet are the history import's business, not this; so is
+the rest of an unfinished import when that import is queued in this process (it sends the rest
+itself, with its reactions, progress and counts).
 """
 
 from __future__ import annotations
@@ -31,13 +33,35 @@ async def queue_catch_up(services: RelayServices, ready: asyncio.Event) -> None:
         if portal is None:
             continue  # a room since replaced or retired
 
-        async def job(channel_id: int = row["channel_id"], last_id: int = row["last_id"]) -> None:
+        async def job(
+            channel_id: int = row["channel_id"],
+            last_id: int = row["last_id"],
+            portal_id: int = portal.discord_id,
+        ) -> None:
             await ready.wait()
+            if await _left_to_import(services, channel_id, portal_id):
+                log.info(
+                    "Not catching up with channel %s: its unfinished history import, queued "
+                    "now, sends the rest",
+                    channel_id,
+                )
+                return
             relayed = await _catch_up_channel(services, channel_id, last_id)
             if relayed:
                 log.info("Caught up with %d message(s) in channel %s", relayed, channel_id)
 
         services.queues.submit(portal.discord_id, job)
+
+
+async def _left_to_import(services: RelayServices, channel_id: int, portal_id: int) -> bool:
+    """True if an import queued in this process resumes this room's unfinished import (the
+    room's checkpoint is keyed by its portal: a channel, or a forum's post)."""
+    channel = services.discord.get_channel(channel_id)
+    parent_id = getattr(channel, "parent_id", None)
+    if not {channel_id, portal_id, parent_id} & services.importing:
+        return False
+    checkpoint = await services.tables.import_checkpoints.get(portal_id)
+    return checkpoint is not None and not checkpoint.finished
 
 
 async def _catch_up_channel(services: RelayServices, channel_id: int, last_id: int) -> int:

@@ -48,3 +48,6 @@ class RelayServices:
     emoji_images: dict[int, str] = field(default_factory=dict)
     # Live messages relayed and failures, per guild (``status``).
     stats: RelayStats = field(default_factory=RelayStats)
+    # Channels (and forums) with a history import queued in this process: their catch-up
+    # leaves an unfinished import's rest to the import (see catch_up.py).
+    importing: set[int] = field(default_factory=set)
