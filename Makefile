@@ -7,7 +7,7 @@ PYTHON ?= python3
 CONFIG ?= config.yaml
 INSTALLED := $(VENV)/.installed
 
-.PHONY: demo run install test lint format clean
+.PHONY: demo run install test lint format clean bench
 
 # A sample Discord community migrated to a local Synapse, live both ways; Ctrl-C stops it.
 demo: $(INSTALLED)
@@ -44,6 +44,14 @@ lint: $(INSTALLED)
 format: $(INSTALLED)
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
+
+# Every benchmark in bench/, one after another (each starts what it needs on loopback and
+# ends with its headline line; the Synapse ones take a few minutes).
+bench: $(INSTALLED)
+	$(VENV)/bin/python bench/markdown_speed.py
+	$(VENV)/bin/python bench/import_ceiling.py
+	$(VENV)/bin/python bench/import_throughput.py
+	$(VENV)/bin/python bench/relay_latency.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache *.egg-info

@@ -1,0 +1,283 @@
+"""The import's own ceiling: the bridge against an instant homeserver, on one core (not a test).
+
+Usage: .venv/bin/python bench/import_ceiling.py [--messages 3000] [--channels 4]
+       [--only text|replies|files] [--profile text|replies|files]
+
+Starts the Discord emulator and ``stub_homeserver.py`` (both in this process, pinned to the
+other cores when there are any), seeds a new guild for each history, then runs the real
+command ``python -m bridge -c CONFIG import --guild G`` as a child pinned to core 0
+(``taskset -c 0``) with a fresh database. Three histories of ``--messages`` messages across
+``--channels`` channels (imported in parallel) by five authors:
+- text: plain formatted text;
+- replies: every third message replies to the one before, every fifth has two reactions;
+- files: every tenth carries a distinct 64 KB file (downloaded from the emulator, uploaded).
+For each: messages/s while sending (from the stub's first message event to its last), the
+child's CPU ms per message in that window and over the whole run (start-up, guild sync and
+room creation included), and what the stub received. ``--profile H`` runs history H once
+more under cProfile and prints the top functions by cumulative time.
+The emulator's Discord rate limits are off (``--discord-limits`` keeps them): the importer
+asks for each reaction's users (one request per emoji and message), so under Discord's global
+limit of 50 requests/s a history with many reactions is bound by Discord, not by the bridge.
+The last line is the headline: the text import's rate on one core.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile  # noqa: F401  (the child runs it: -m cProfile)
+import os
+import pstats
+import shutil
+import sys
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from import_throughput import attachment, bench_setup  # bench/, beside this script
+from stub_homeserver import StubHomeserver
+
+from bridge.sandbox.discord.ratelimit import RateLimitConfig
+from bridge.sandbox.discord.server import DiscordEmulator
+from bridge.sandbox.discord.store.models import MessageType, Reaction
+
+ROOT = Path(__file__).resolve().parent.parent
+# Issue 16's targets; it names none for replies and reactions: the text one is shown.
+TARGETS = {"text": "≥ 1000", "replies": "≥ 1000 (the text one)", "files": "≥ 300"}
+HISTORIES = ("text", "replies", "files")
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+@dataclass
+class Result:
+    history: str
+    messages: int
+    wall: float  # the whole command
+    cpu: float  # the child's CPU seconds over the whole command
+    window: float  # first to last message event at the homeserver
+    window_cpu: float
+    stats: dict
+    status: int
+
+    @property
+    def rate(self) -> float:
+        return self.messages / self.window if self.window > 0 else 0.0
+
+
+def seed(
+    emulator: DiscordEmulator, bot_id: int, number: int, history: str, args: argparse.Namespace
+) -> int:
+    """A new guild holding ``args.messages`` messages of the given kind; its id."""
+    store = emulator.store
+    owner = store.create_user(f"owner{number}")
+    guild = store.create_guild(f"Ceiling {number}", owner.id, system_channel=False)
+    store.add_member(guild.id, bot_id)
+    authors = [store.create_user(f"author{number}_{i}").id for i in range(5)]
+    for author in authors:
+        store.add_member(guild.id, author, join_message=False)
+    base = datetime(2024, 1, 1, tzinfo=UTC)
+    per_channel = args.messages // args.channels
+    for index in range(args.channels):
+        channel = store.create_channel(guild.id, f"channel-{index}")
+        entries = [
+            {
+                "author_id": authors[n % len(authors)],
+                "timestamp": base + timedelta(seconds=n),
+                "content": f"message {n} in **channel {index}**, with some `code` and a link "
+                "https://example.com/page",
+                "attachments": attachment(store, n) if history == "files" and n % 10 == 0 else [],
+            }
+            for n in range(per_channel)
+        ]
+        ids = store.seed_history(channel.id, entries)
+        if history == "replies":
+            for n, message_id in enumerate(ids):
+                message = store.messages[message_id]
+                if n % 3 == 1:
+                    message.type = MessageType.REPLY
+                    message.message_reference = {
+                        "type": 0,
+                        "channel_id": str(channel.id),
+                        "message_id": str(ids[n - 1]),
+                        "guild_id": str(guild.id),
+                    }
+                if n % 5 == 0:
+                    users = [authors[(n + 1) % 5], authors[(n + 2) % 5]]
+                    message.reactions.append(Reaction(None, "👍", user_ids=users))
+    return guild.id
+
+
+def cpu_seconds(pid: int) -> float | None:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
+def at(samples: list[tuple[float, float]], when: float) -> float:
+    """The child's CPU seconds at ``when``, interpolated between samples."""
+    before = [s for s in samples if s[0] <= when] or samples[:1]
+    after = [s for s in samples if s[0] >= when] or samples[-1:]
+    (t0, c0), (t1, c1) = before[-1], after[0]
+    return c0 if t1 == t0 else c0 + (c1 - c0) * (when - t0) / (t1 - t0)
+
+
+async def run_import(
+    folder: Path,
+    config: Path,
+    registration: Path,
+    emulator: DiscordEmulator,
+    token: str,
+    guild_id: int,
+    name: str,
+    args: argparse.Namespace,
+    profile: Path | None = None,
+) -> tuple[float, float, float, float, dict, int]:
+    """The import command as a child against a fresh stub: (wall s, CPU s, window s,
+    window CPU s, stub stats, exit status)."""
+    async with StubHomeserver(registration) as stub:
+        environ = {
+            **os.environ,
+            "DISCORD_BRIDGE__HOMESERVER__ADDRESS": stub.url,
+            "DISCORD_BRIDGE__APPSERVICE__DATABASE__URL": f"sqlite:{folder}/{name}.db",
+            "DISCORD_BRIDGE__DISCORD__API_URL": emulator.api_url,
+            "DISCORD_BRIDGE__DISCORD__GATEWAY_URL": emulator.gateway_url,
+            "DISCORD_BRIDGE__DISCORD__CDN_URL": emulator.cdn_url,
+            "DISCORD_BRIDGE__DISCORD__BOT_TOKEN": token,
+            "DISCORD_BRIDGE__BRIDGE__LIMITS__IMPORT_CONCURRENCY": str(args.channels),
+        }
+        python = [sys.executable]
+        if profile is not None:
+            python += ["-m", "cProfile", "-o", str(profile)]
+        command = [*python, "-m", "bridge", "-c", str(config), "import", "--guild", str(guild_id)]
+        if shutil.which("taskset") and args.pin:
+            command = ["taskset", "-c", "0", *command]
+        out = (folder / f"{name}.log").open("wb")
+        started = time.monotonic()
+        child = await asyncio.create_subprocess_exec(
+            *command, cwd=ROOT, env=environ, stdout=out, stderr=out
+        )
+        samples: list[tuple[float, float]] = [(started, 0.0)]
+        waiting = asyncio.ensure_future(child.wait())
+        while not waiting.done():
+            used = cpu_seconds(child.pid)
+            if used is not None:
+                samples.append((time.monotonic(), used))
+            await asyncio.wait([waiting], timeout=0.05)
+        try:
+            await asyncio.wait_for(waiting, args.timeout)
+        except TimeoutError:
+            child.kill()
+            await child.wait()
+            raise
+        wall = time.monotonic() - started
+        out.close()
+        stats = stub.stats()
+        first, last = stub.stats_data.first_message_at, stub.stats_data.last_message_at
+    total_cpu = samples[-1][1]
+    window = window_cpu = 0.0
+    if first is not None and last is not None and last > first:
+        window = last - first
+        window_cpu = at(samples, last) - at(samples, first)
+    return wall, total_cpu, window, window_cpu, stats, child.returncode or 0
+
+
+def describe(result: Result, args: argparse.Namespace) -> str:
+    stats = result.stats
+    per = result.messages or 1
+    requests = stats["requests_total"]
+    top = ", ".join(f"{name} {n}" for name, n in list(stats["requests"].items())[:6])
+    lines = [
+        f"{result.history}: {result.messages} messages in {args.channels} channels: "
+        f"{result.rate:.0f} messages/s while sending (target {TARGETS[result.history]}), "
+        f"CPU {result.window_cpu * 1000 / per:.2f} ms/message, "
+        f"{result.window_cpu / result.window if result.window else 0:.2f} cores busy",
+        f"    whole command {result.wall:.1f} s, CPU {result.cpu:.1f} s "
+        f"({result.cpu * 1000 / per:.2f} ms/message, start-up and room creation included); "
+        f"exit status {result.status}",
+        f"    stub: {requests} requests ({requests / per:.2f} per message), "
+        f"{stats['events']} events ({stats['state_events']} state), "
+        f"{stats['message_events']} message events, {stats['pushed_events']} pushed in "
+        f"{stats['transactions']} transactions, {stats['media']} uploads",
+        f"    requests: {top}",
+    ]
+    if stats["not_found"]:
+        lines.append(f"    unknown to the stub: {stats['not_found']}")
+    return "\n".join(lines)
+
+
+async def main(args: argparse.Namespace) -> None:
+    cores = os.sched_getaffinity(0)
+    pinned = bool(args.pin and shutil.which("taskset") and len(cores) > 1)
+    if pinned:  # the emulator and the stub keep off the bridge's core
+        os.sched_setaffinity(0, cores - {0})
+    folder, _, config, registration = bench_setup("bridge-ceiling-")
+    emulator = DiscordEmulator(rate_limits=RateLimitConfig(enabled=args.discord_limits))
+    await emulator.start()
+    bot, _, token = emulator.store.create_bot("Ceiling Bridge")
+    where = (
+        "the bridge pinned to core 0 (taskset -c 0), the emulator and the stub on the other "
+        f"{len(cores) - 1} core(s)"
+        if pinned
+        else "not pinned (no taskset, one core or --no-pin)"
+    )
+    limits = "on" if args.discord_limits else "off (the bridge's own ceiling)"
+    where += f"; Discord's rate limits {limits}"
+    print(f"Import ceiling against the instant stub homeserver: {where}; logs in {folder}")
+    results: list[Result] = []
+    histories = [args.only] if args.only else list(HISTORIES)
+    try:
+        for number, history in enumerate(histories, 1):
+            guild_id = seed(emulator, bot.id, number, history, args)
+            total = args.messages // args.channels * args.channels
+            wall, cpu, window, window_cpu, stats, status = await run_import(
+                folder, config, registration, emulator, token, guild_id, history, args
+            )
+            result = Result(history, total, wall, cpu, window, window_cpu, stats, status)
+            results.append(result)
+            print(describe(result, args), flush=True)
+        if args.profile:
+            guild_id = seed(emulator, bot.id, len(histories) + 1, args.profile, args)
+            output = folder / f"{args.profile}.prof"
+            await run_import(
+                folder,
+                config,
+                registration,
+                emulator,
+                token,
+                guild_id,
+                f"profile-{args.profile}",
+                args,
+                profile=output,
+            )
+            print(f"cProfile of the {args.profile} import (top {args.top} by cumulative time):")
+            stats = pstats.Stats(str(output), stream=sys.stdout)
+            stats.sort_stats("cumulative").print_stats(args.top)
+            print("by own time:")
+            stats.sort_stats("tottime").print_stats(args.top)
+    finally:
+        await emulator.stop()
+    head = next((r for r in results if r.history == "text"), results[0] if results else None)
+    if head is None:
+        return
+    core = "one core" if pinned else "not pinned"
+    print(f"import ceiling: {head.rate:.0f} messages/s ({head.history}, {core})")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=3000, help="per history, in all")
+    parser.add_argument("--channels", type=int, default=4)
+    parser.add_argument("--only", choices=HISTORIES, help="just this history")
+    parser.add_argument("--profile", choices=HISTORIES, help="profile this history once more")
+    parser.add_argument("--top", type=int, default=30, help="functions shown in the profile")
+    parser.add_argument("--timeout", type=float, default=300, help="seconds per import")
+    parser.add_argument(
+        "--discord-limits",
+        action="store_true",
+        help="keep the emulator's Discord rate limits (50 requests/s): reactions then bound it",
+    )
+    parser.add_argument("--no-pin", dest="pin", action="store_false", help="no taskset")
+    asyncio.run(main(parser.parse_args()))
