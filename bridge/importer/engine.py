@@ -28,7 +28,7 @@ from ..db.rows import ImportCheckpointRow, MessagePartRow, ReactionRow
 from ..portal.apply_state import send_state
 from .model import ImportedReaction, ImportItem
 from .progress import Progress
-from .room_check import live_message_parts, room_refusal
+from .room_check import room_refusal
 
 log = logging.getLogger("bridge.importer")
 CHECKPOINT_EVERY = 20  # messages between checkpoint writes (batched database writes)
@@ -54,13 +54,6 @@ class ChannelReport:
 
     def skip(self, reason: str) -> None:
         self.skipped[reason] = self.skipped.get(reason, 0) + 1
-
-
-async def has_live_messages(services: RelayServices, channel_id: int) -> int:
-    """How many message parts the channel's current room has without an import checkpoint."""
-    if await services.tables.import_checkpoints.get(channel_id) is not None:
-        return 0
-    return await live_message_parts(services, channel_id)
 
 
 async def needs_new_room(services: RelayServices, channel_id: int) -> bool:

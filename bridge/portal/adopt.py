@@ -77,7 +77,7 @@ async def check_known_rooms(bot: IntentAPI, tables: BridgeTables) -> int:
     known += [row.room_id for row in await tables.portals.find() if row.room_id]
     if not known:
         return 0
-    joined = {str(room_id) for room_id in await bot.get_joined_rooms()}
+    joined = await joined_room_ids(bot)
     missing = [room_id for room_id in known if room_id not in joined]
     if not missing:
         return len(known)
