@@ -41,7 +41,8 @@ class DropDaveyWarning(logging.Filter):
 def install_log_filters() -> None:
     """Put :class:`AccessLogAtDebug` and :class:`DropDaveyWarning` on their loggers (once).
 
-    Call it after ``logging.config.dictConfig``: loggers keep their filters through it.
+    Call it after ``logging.config.dictConfig``: loggers keep their filters through it. When
+    ``aiohttp.access`` would not show DEBUG, its level becomes WARNING (no line is made).
     """
     for name, kind in (
         (ACCESS_LOGGER, AccessLogAtDebug),
@@ -50,3 +51,8 @@ def install_log_filters() -> None:
         logger = logging.getLogger(name)
         if not any(isinstance(existing, kind) for existing in logger.filters):
             logger.addFilter(kind())
+    access = logging.getLogger(ACCESS_LOGGER)
+    if access.level == logging.NOTSET and not access.isEnabledFor(logging.DEBUG):
+        # Every access line would be dropped: aiohttp then does not make them at all (it asks
+        # for INFO), which saves formatting a line per pushed transaction.
+        access.setLevel(logging.WARNING)
