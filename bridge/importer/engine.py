@@ -131,9 +131,16 @@ async def import_stream(
             async with services.room_locks(where.room_id):
                 rows = await relay_new(services, message, where, mention_all=False)
                 parts = rows or await services.tables.message_parts_of(message.id)
-                if parts:
+                if parts and item.reactions:
+                    # Those sent before (a resumed import), read once for all its reactions.
+                    sent = {
+                        (row.discord_user_id, row.emoji_key)
+                        for row in await services.tables.reactions.find(
+                            "discord_message_id = $1", message.id
+                        )
+                    }
                     for reaction in item.reactions:
-                        await _send_reaction(services, where, message.id, parts[0], reaction)
+                        await _send_reaction(services, where, message.id, parts[0], reaction, sent)
             if rows:
                 report.imported += 1
             else:
@@ -255,16 +262,18 @@ async def _send_reaction(
     message_id: int,
     target: MessagePartRow,
     reaction: ImportedReaction,
+    sent: set[tuple[int, str]],
 ) -> None:
     """Each user's reaction from their ghost, once (a resend is deduplicated); ``target`` is
-    the message's first part, which Matrix reactions point at."""
+    the message's first part, which Matrix reactions point at; ``sent`` holds the (user id,
+    emoji key) already recorded for the message (the room's lock is held since it was read)."""
     emoji = discord.PartialEmoji(
         name=reaction.emoji, id=reaction.emoji_id, animated=reaction.animated
     )
     key = str(reaction.emoji_id) if reaction.emoji_id else reaction.emoji
     content = await reaction_content(services, emoji, target.event_id)
     for user in reaction.users:
-        if await services.tables.reactions.get(message_id, user.id, key):
+        if (user.id, key) in sent:
             continue
         intent = await services.puppets.ensure(user)
         await services.puppets.join(intent, where.room_id, user=user, member=None)
@@ -278,6 +287,7 @@ async def _send_reaction(
         await services.tables.reactions.upsert(
             ReactionRow(message_id, user.id, key, where.room_id, event_id)
         )
+        sent.add((user.id, key))
 
 
 async def set_pins(services: RelayServices, room_id: str, pinned_message_ids: list[int]) -> None:

@@ -39,9 +39,7 @@ async def message_context(
     if message.forwarded:
         texts.append(message.forwarded.content)
     user_mxids, user_names = await _mentioned_users(services, message)
-    emoji, media = await asyncio.gather(
-        _upload_emoji(services, texts), _upload_media(services, message)
-    )
+    emoji, media = await _uploads(services, message, texts)
     return MessageContext(
         domain=services.options.domain,
         user_mxids=user_mxids,
@@ -76,6 +74,13 @@ async def _mentioned_users(
     return mxids, names
 
 
+def bracketed(texts: list[str]) -> list[str]:
+    """The texts that may hold a mention or a custom emoji: Discord writes every one of them
+    in angle brackets (``<@&id>``, ``<#id>``, ``<:name:id>``), so a text without ``<`` is not
+    parsed for them (the parse showed in the import's profile; the result is the same)."""
+    return [text for text in texts if "<" in text]
+
+
 def _roles(
     services: RelayServices, message: MessageSnapshot, texts: list[str], where: Destination
 ) -> dict[int, RoleTarget]:
@@ -83,7 +88,7 @@ def _roles(
     if guild is None:
         return {}
     wanted = set(message.role_mention_ids)
-    for text in texts:
+    for text in bracketed(texts):
         wanted.update(mentioned_role_ids(text))
     roles = {}
     for role_id in wanted:
@@ -95,7 +100,7 @@ def _roles(
 
 async def _channels(services: RelayServices, texts: list[str]) -> dict[int, ChannelTarget]:
     targets = {}
-    for text in texts:
+    for text in bracketed(texts):
         for channel_id in mentioned_channel_ids(text):
             row = await services.tables.portals.get(channel_id)
             channel = services.discord.get_channel(channel_id)
@@ -106,9 +111,31 @@ async def _channels(services: RelayServices, texts: list[str]) -> dict[int, Chan
     return targets
 
 
+async def _uploads(
+    services: RelayServices, message: MessageSnapshot, texts: list[str]
+) -> tuple[dict[int, UploadedMedia], dict[int, UploadedMedia]]:
+    """(custom emoji, attachments and stickers) uploaded, in parallel when there are both;
+    a message with neither (most) costs no task."""
+    with_emoji = bracketed(texts)
+    has_media = bool(
+        message.attachments
+        or message.stickers
+        or (message.forwarded and message.forwarded.attachments)
+    )
+    if with_emoji and has_media:
+        return await asyncio.gather(
+            _upload_emoji(services, with_emoji), _upload_media(services, message)
+        )
+    if has_media:
+        return {}, await _upload_media(services, message)
+    if with_emoji:
+        return await _upload_emoji(services, with_emoji), {}
+    return {}, {}
+
+
 async def _upload_emoji(services: RelayServices, texts: list[str]) -> dict[int, UploadedMedia]:
     found: dict[int, UploadedMedia] = {}
-    for text in texts:
+    for text in bracketed(texts):
         for emoji_id, name, animated in custom_emoji_in(text):
             if emoji_id in found:
                 continue

@@ -160,10 +160,14 @@ def _text_parts(
 ) -> list[MatrixPart]:
     """The text of the message: one part, or several when it does not fit in one event."""
 
+    converted: dict[str, Formatted] = {}  # _fit converts the text once to measure it
+
     def render(source: str) -> Formatted:
-        return discord_to_matrix(
-            source, ctx, author_can_mention_everyone=options.author_can_mention_everyone
-        )
+        if source not in converted:
+            converted[source] = discord_to_matrix(
+                source, ctx, author_can_mention_everyone=options.author_can_mention_everyone
+            )
+        return converted[source]
 
     extras = _extras(message, ctx, linked)
     sources = _fit(message.content, render) if message.content.strip() else []
@@ -214,6 +218,8 @@ def _add_mentions(
     room = (
         message.mention_everyone and ctx.allow_room_mention and options.author_can_mention_everyone
     )
+    if not pinged and not room:
+        return  # nobody to place: every part keeps the empty m.mentions it has
     placed: set[int] = set()
     room_placed = False
     for part, source in zip(parts, sources, strict=False):
