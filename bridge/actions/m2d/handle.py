@@ -29,6 +29,7 @@ from ...stats import TO_DISCORD
 from . import edits, pins, polls, reactions, send
 from .failures import reason_for, report_failure
 from .notices import notify_once
+from .read_markers import room_queue
 from .services import M2DServices
 
 log = logging.getLogger("bridge.m2d")
@@ -72,7 +73,7 @@ def submit(services: M2DServices, event: Event) -> None:
     sender = str(event.sender)
     if sender == services.bot.mxid or services.puppets.is_ghost(sender):
         return
-    services.queues.submit(("m2d", str(event.room_id)), lambda: _handle_once(services, event))
+    services.queues.submit(room_queue(str(event.room_id)), lambda: _handle_once(services, event))
 
 
 async def _handle_once(services: M2DServices, event: Any) -> None:
@@ -92,6 +93,8 @@ async def _already_relayed(services: M2DServices, event: Any) -> bool:
     room_id, event_id = str(event.room_id), str(event.event_id)
     if await services.tables.message_part_by_event(room_id, event_id) is not None:
         return True
+    if event.type != EventType.REACTION:  # only reactions are remembered there
+        return False
     return await services.tables.matrix_reactions.get(room_id, event_id) is not None
 
 

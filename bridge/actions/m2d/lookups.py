@@ -19,6 +19,9 @@ _EMOTICON = re.compile(
     r"data-mx-emoticon[^>]*?src=\"(mxc://[^\"]+)\"|src=\"(mxc://[^\"]+)\"[^>]*?data-mx-emoticon"
 )
 _EMOJI_SOURCE = re.compile(r"/emojis/(\d+)\.(png|gif|webp)")
+# What may ping everyone on Discord (@room, a typed @everyone or @here); "&" in HTML: an entity
+# could spell an "@".
+_MAY_PING_ALL = re.compile(r"@(?:room|everyone|here)|&", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -92,9 +95,16 @@ async def conversion_context(
         emoji_by_name=by_name,
         emoji_by_mxc=by_mxc,
         allow_everyone=services.options.room_mentions
+        and _may_ping_all(content)
         and await _may_notify_room(services, portal, sender),
         sender_name=sender_name,
     )
+
+
+def _may_ping_all(content: dict) -> bool:
+    """Whether the text could ping everyone at all (else the sender's power is moot)."""
+    texts = (content.get("body"), content.get("formatted_body"))
+    return any(isinstance(t, str) and _MAY_PING_ALL.search(t) for t in texts)
 
 
 async def _channel_of(services: M2DServices, room_or_alias: str) -> int | None:

@@ -8,7 +8,7 @@ import time
 from typing import Any
 
 import discord
-from mautrix.types import ContentURI, EventID, EventType, MessageEvent, RoomID
+from mautrix.types import ContentURI, EventType, MessageEvent
 
 from ...convert.m2d.context import M2DContext
 from ...convert.m2d.formatting import DiscordText, matrix_to_discord
@@ -41,8 +41,7 @@ async def send(services: M2DServices, portal: PortalRow, event: MessageEvent) ->
     if msgtype == "m.notice" and not services.options.relay_notices:
         return
     room_id = str(event.room_id)
-    if await services.tables.message_parts_by_event(room_id, str(event.event_id)):
-        return  # already relayed (a transaction the homeserver sent again)
+    # An event already relayed (pushed again) never gets here: handle._already_relayed.
     who = await identity(services, room_id, str(event.sender))
     thread_id = await thread_for(services, portal, raw)
     prefix = await reply_target(services, portal, raw)
@@ -155,8 +154,9 @@ async def remember_sent(
     thread_id: int | None,
 ) -> None:
     """Record the Discord messages a Matrix event became (part 0 each, ``kind`` matrix:<n>),
-    then mark the event read as the bot: it reached Discord. ``event`` is any Matrix event
-    with ``room_id``, ``event_id``, ``sender``, ``type`` and ``timestamp`` (ms)."""
+    then mark the event read as the bot: it reached Discord (once per backlog of the room:
+    ``read_markers``). ``event`` is any Matrix event with ``room_id``, ``event_id``,
+    ``sender``, ``type`` and ``timestamp`` (ms)."""
     rows = [
         MessagePartRow(
             discord_message_id=message.id,
@@ -175,7 +175,4 @@ async def remember_sent(
     await services.tables.message_parts.upsert_many(rows)
     if messages:
         # A read receipt from the bot: the message reached Discord.
-        try:
-            await services.bot.mark_read(RoomID(str(event.room_id)), EventID(str(event.event_id)))
-        except Exception as error:
-            log.debug("No read receipt for %s: %s", event.event_id, error)
+        services.read_markers.relayed(str(event.room_id), str(event.event_id))

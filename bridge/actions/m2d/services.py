@@ -14,6 +14,7 @@ from ...stats import RelayStats
 from ...web.avatars import AvatarProxy
 from ...web.files import FileLinks
 from ..ordering import ChannelQueues
+from .read_markers import ReadMarkers
 from .webhooks import Webhooks
 
 
@@ -41,3 +42,8 @@ class M2DServices:
     queues: ChannelQueues = field(default_factory=ChannelQueues)
     # Messages relayed and failures, per guild (``status``).
     stats: RelayStats = field(default_factory=RelayStats)
+    # The bot's read marker, moved behind the relayed messages (once per backlog).
+    read_markers: ReadMarkers = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.read_markers = ReadMarkers(self.bot, self.queues)
