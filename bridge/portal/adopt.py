@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -210,27 +210,38 @@ async def _has_bridge_info(bot: IntentAPI, room_id: str, info_key: str | None) -
 # One createRoom at a time per event loop, so that a room half made by a failed one is told
 # apart from the rooms other syncs create meanwhile.
 _CREATING: WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = WeakKeyDictionary()
+# The rooms created through leaving_partial_room in this event loop (every createRoom of
+# the bridge goes through it).
+_MADE: WeakKeyDictionary[asyncio.AbstractEventLoop, set[str]] = WeakKeyDictionary()
 
 
 @asynccontextmanager
 async def leaving_partial_room(
-    bot: IntentAPI, desired: Mapping[tuple[str, str], Any]
-) -> AsyncIterator[None]:
+    bot: IntentAPI, desired: Mapping[tuple[str, str], Any], joined: set[str] | None = None
+) -> AsyncIterator[Callable[[str], None]]:
     """Around ``POST /createRoom``: when it fails, leave the room it may have made anyway.
 
     Synapse creates the room and joins its creator before it sends the initial state; a
     refused state event (e.g. 413 M_TOO_LARGE for a topic over 64 KiB) then fails the
-    request with the room made, the bot in it and its ID untold. The bot's joined rooms are
-    listed before and after; a new one the bot created (``m.room.create`` sender) is left,
-    and the alias of ``desired`` (the room's desired state), which Synapse makes before the
-    state, is deleted when it points there. Re-raises the MatrixRequestError.
+    request with the room made, the bot in it and its ID untold. The bot's joined rooms
+    before are compared with those after; a new one the bot created (``m.room.create``
+    sender) is left, and the alias of ``desired`` (the room's desired state), which Synapse
+    makes before the state, is deleted when it points there. Re-raises the
+    MatrixRequestError.
+
+    ``joined``: the bot's joined rooms listed earlier (at the start of a sync), so that no
+    ``GET /joined_rooms`` is needed before each creation; the rooms created since in this
+    event loop count as joined before too. The caller calls the yielded function with the
+    new room's ID once created.
     """
     alias = desired.get(("m.room.canonical_alias", ""), {}).get("alias")
-    lock = _CREATING.setdefault(asyncio.get_running_loop(), asyncio.Lock())
+    loop = asyncio.get_running_loop()
+    lock = _CREATING.setdefault(loop, asyncio.Lock())
+    made = _MADE.setdefault(loop, set())
     async with lock:
-        before = await joined_room_ids(bot)
+        before = (joined | made) if joined is not None else await joined_room_ids(bot)
         try:
-            yield
+            yield made.add
         except MatrixRequestError:
             for room_id in await joined_room_ids(bot) - before:
                 if await _creator(bot, room_id) != bot.mxid:

@@ -253,8 +253,9 @@ class GuildBridge:
             if node.discord_id in room_ids:
                 continue
             state = self._desired(guild, node, nodes, room_ids, avatar, pack)
-            async with leaving_partial_room(self.bot, state):
+            async with leaving_partial_room(self.bot, state, joined) as created_room:
                 room_ids[node.discord_id] = await self._create_room(node, state)
+                created_room(room_ids[node.discord_id])
             created += 1
             await record_created_room(self.tables, guild_row, node, room_ids[node.discord_id])
         sent = 0
