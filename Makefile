@@ -50,6 +50,9 @@ format: $(INSTALLED)
 bench: $(INSTALLED)
 	$(VENV)/bin/python bench/markdown_speed.py
 	$(VENV)/bin/python bench/import_ceiling.py
+	$(VENV)/bin/python bench/live_ceiling.py
+	$(VENV)/bin/python bench/relay_load.py
+	$(VENV)/bin/python bench/scale.py
 	$(VENV)/bin/python bench/import_throughput.py
 	$(VENV)/bin/python bench/relay_latency.py
 

@@ -26,15 +26,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile  # noqa: F401  (the child runs it: -m cProfile)
-import os
 import pstats
-import shutil
 import sys
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from harness import Child, at, bridge_command, bridge_environ, pin_parent, where  # bench/
 from import_throughput import attachment, bench_setup  # bench/, beside this script
 from stub_homeserver import StubHomeserver
 
@@ -42,11 +41,9 @@ from bridge.sandbox.discord.ratelimit import RateLimitConfig
 from bridge.sandbox.discord.server import DiscordEmulator
 from bridge.sandbox.discord.store.models import MessageType, Reaction
 
-ROOT = Path(__file__).resolve().parent.parent
 # Issue 16's targets; it names none for replies and reactions: the text one is shown.
 TARGETS = {"text": "≥ 1000", "replies": "≥ 1000 (the text one)", "files": "≥ 300"}
 HISTORIES = ("text", "replies", "files")
-TICK = os.sysconf("SC_CLK_TCK")
 
 
 @dataclass
@@ -108,22 +105,6 @@ def seed(
     return guild.id
 
 
-def cpu_seconds(pid: int) -> float | None:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / TICK
-
-
-def at(samples: list[tuple[float, float]], when: float) -> float:
-    """The child's CPU seconds at ``when``, interpolated between samples."""
-    before = [s for s in samples if s[0] <= when] or samples[:1]
-    after = [s for s in samples if s[0] >= when] or samples[-1:]
-    (t0, c0), (t1, c1) = before[-1], after[0]
-    return c0 if t1 == t0 else c0 + (c1 - c0) * (when - t0) / (t1 - t0)
-
-
 async def run_import(
     folder: Path,
     config: Path,
@@ -138,50 +119,26 @@ async def run_import(
     """The import command as a child against a fresh stub: (wall s, CPU s, window s,
     window CPU s, stub stats, exit status)."""
     async with StubHomeserver(registration) as stub:
-        environ = {
-            **os.environ,
-            "DISCORD_BRIDGE__HOMESERVER__ADDRESS": stub.url,
-            "DISCORD_BRIDGE__APPSERVICE__DATABASE__URL": f"sqlite:{folder}/{name}.db",
-            "DISCORD_BRIDGE__DISCORD__API_URL": emulator.api_url,
-            "DISCORD_BRIDGE__DISCORD__GATEWAY_URL": emulator.gateway_url,
-            "DISCORD_BRIDGE__DISCORD__CDN_URL": emulator.cdn_url,
-            "DISCORD_BRIDGE__DISCORD__BOT_TOKEN": token,
-            "DISCORD_BRIDGE__BRIDGE__LIMITS__IMPORT_CONCURRENCY": str(args.channels),
-        }
-        python = [sys.executable]
-        if profile is not None:
-            python += ["-m", "cProfile", "-o", str(profile)]
-        command = [*python, "-m", "bridge", "-c", str(config), "import", "--guild", str(guild_id)]
-        if shutil.which("taskset") and args.pin:
-            command = ["taskset", "-c", "0", *command]
-        out = (folder / f"{name}.log").open("wb")
-        started = time.monotonic()
-        child = await asyncio.create_subprocess_exec(
-            *command, cwd=ROOT, env=environ, stdout=out, stderr=out
+        environ = bridge_environ(
+            stub.url,
+            folder / f"{name}.db",
+            emulator,
+            token,
+            {"BRIDGE__LIMITS__IMPORT_CONCURRENCY": str(args.channels)},
         )
-        samples: list[tuple[float, float]] = [(started, 0.0)]
-        waiting = asyncio.ensure_future(child.wait())
-        while not waiting.done():
-            used = cpu_seconds(child.pid)
-            if used is not None:
-                samples.append((time.monotonic(), used))
-            await asyncio.wait([waiting], timeout=0.05)
-        try:
-            await asyncio.wait_for(waiting, args.timeout)
-        except TimeoutError:
-            child.kill()
-            await child.wait()
-            raise
-        wall = time.monotonic() - started
-        out.close()
+        command = bridge_command(config, ["import", "--guild", str(guild_id)], profile, args.pin)
+        child = await Child.launch(command, environ, folder / f"{name}.log")
+        status = await child.wait(args.timeout)
+        wall = time.monotonic() - child.started
         stats = stub.stats()
         first, last = stub.stats_data.first_message_at, stub.stats_data.last_message_at
+    samples = child.samples
     total_cpu = samples[-1][1]
     window = window_cpu = 0.0
     if first is not None and last is not None and last > first:
         window = last - first
         window_cpu = at(samples, last) - at(samples, first)
-    return wall, total_cpu, window, window_cpu, stats, child.returncode or 0
+    return wall, total_cpu, window, window_cpu, stats, status
 
 
 def describe(result: Result, args: argparse.Namespace) -> str:
@@ -209,23 +166,15 @@ def describe(result: Result, args: argparse.Namespace) -> str:
 
 
 async def main(args: argparse.Namespace) -> None:
-    cores = os.sched_getaffinity(0)
-    pinned = bool(args.pin and shutil.which("taskset") and len(cores) > 1)
-    if pinned:  # the emulator and the stub keep off the bridge's core
-        os.sched_setaffinity(0, cores - {0})
+    pinned = pin_parent(args.pin)  # the emulator and the stub keep off the bridge's core
     folder, _, config, registration = bench_setup("bridge-ceiling-")
     emulator = DiscordEmulator(rate_limits=RateLimitConfig(enabled=args.discord_limits))
     await emulator.start()
     bot, _, token = emulator.store.create_bot("Ceiling Bridge")
-    where = (
-        "the bridge pinned to core 0 (taskset -c 0), the emulator and the stub on the other "
-        f"{len(cores) - 1} core(s)"
-        if pinned
-        else "not pinned (no taskset, one core or --no-pin)"
-    )
+    placement = where(pinned)
     limits = "on" if args.discord_limits else "off (the bridge's own ceiling)"
-    where += f"; Discord's rate limits {limits}"
-    print(f"Import ceiling against the instant stub homeserver: {where}; logs in {folder}")
+    placement += f"; Discord's rate limits {limits}"
+    print(f"Import ceiling against the instant stub homeserver: {placement}; logs in {folder}")
     results: list[Result] = []
     histories = [args.only] if args.only else list(HISTORIES)
     try:

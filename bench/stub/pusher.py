@@ -35,6 +35,9 @@ class Pusher(Store):
             url = f"{self.as_url}/_matrix/app/v1/transactions/stub{number}"
             headers = {"Authorization": f"Bearer {self.hs_token}"}
             self._in_flight = True
+            sent = time.monotonic()
+            for event in batch:
+                self.pushed_at.setdefault(event["event_id"], sent)
             while True:
                 try:
                     async with self.session.put(

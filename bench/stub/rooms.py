@@ -22,6 +22,45 @@ from .state import (
 class RoomAPI(ClientAPI):
     """The room handlers (membership is checked as a homeserver would)."""
 
+    # -- local users (not the appservice's): what a Matrix client would do -------------------
+
+    def join_as(self, room_id: str, user_id: str) -> JSONDict:
+        """Join ``room_id`` as the local user ``user_id`` (registered on first use; not in
+        the appservice's namespace); returns the member event (pushed like every event).
+        A room restricted to rooms the user is not in (a bridged channel: the guild's space)
+        is joined after joining the first public one of those, as a client would."""
+        if self._in_namespace(user_id) or user_id == self.bot:
+            raise forbidden(f"{user_id} belongs to the appservice")
+        room = self.rooms.get(room_id)
+        if room is None:
+            raise not_found(f"Unknown room {room_id}")
+        self.users.add(user_id)
+        profile = self.profiles.setdefault(user_id, {"displayname": user_id[1:].split(":")[0]})
+        if room.membership(user_id) == "join":
+            return room.state[("m.room.member", user_id)]
+        if not self._may_join(room, user_id):
+            for allowed in room.join_rule().get("allow") or []:
+                other = self.rooms.get(str(allowed.get("room_id")))
+                if other is not None and other.join_rule().get("join_rule") == "public":
+                    self.join_as(other.room_id, user_id)
+                    break
+        if not self._may_join(room, user_id):
+            raise forbidden(f"{user_id} may not join {room_id}")
+        return self._store(room, user_id, "m.room.member", self._member("join", profile), user_id)
+
+    def send_as(
+        self, room_id: str, user_id: str, content: JSONDict, kind: str = "m.room.message"
+    ) -> JSONDict:
+        """Send an event of ``kind`` with ``content`` into ``room_id`` as the joined local user
+        ``user_id``; returns the stored event (``event_id``, ``origin_server_ts``...), which is
+        pushed to the appservice in the next transaction (:attr:`pushed_at` says when)."""
+        room = self.rooms.get(room_id)
+        if room is None:
+            raise not_found(f"Unknown room {room_id}")
+        if room.membership(user_id) != "join":
+            raise forbidden(f"User {user_id} not in room {room_id}")
+        return self._store(room, user_id, kind, content)
+
     # -- handlers: rooms --------------------------------------------------------------------
 
     async def h_create_room(self, request: web.Request) -> web.Response:

@@ -25,6 +25,13 @@ sender joined; a join needs an invite unless the room is public, or restricted t
 user is in); power levels are stored, not enforced. It counts requests by endpoint, events
 stored and pushed, and paths it does not know (404, also logged at WARNING):
 ``GET /_stub/stats`` or :meth:`StubHomeserver.stats`.
+
+Local (non-appservice) Matrix users, from Python: :meth:`StubHomeserver.join_as` (room id, user
+id; registers the user, joins the guild's public space first for a restricted room) and
+:meth:`StubHomeserver.send_as` (room id, user id, content, type ``m.room.message``) → the
+stored event; their events are pushed like all others. ``pushed_at`` maps each pushed event's
+id to the ``time.monotonic()`` its transaction was first sent, ``stored_at`` each message
+event's id to when it was stored (for latency).
 """
 
 from __future__ import annotations

@@ -113,6 +113,10 @@ class Store:
         self.stats_data = Stats()
         self.ids = itertools.count(1)
         self.outbox: list[JSONDict] = []
+        # event id → time.monotonic() when the transaction carrying it was first sent
+        self.pushed_at: dict[str, float] = {}
+        # event id → time.monotonic() when each message event (MESSAGE_TYPES) was stored
+        self.stored_at: dict[str, float] = {}
         self.outbox_ready = asyncio.Event()
         self.push_task: asyncio.Task[None] | None = None
         self.runner: web.AppRunner | None = None
@@ -182,6 +186,7 @@ class Store:
             s = self.stats_data
             s.message_events += 1
             s.last_message_at = now
+            self.stored_at[event["event_id"]] = now
             if s.first_message_at is None:
                 s.first_message_at = now
         if self.push_task is not None:

@@ -1,0 +1,58 @@
+"""``bench/live_ceiling.py`` and ``bench/relay_load.py`` at tiny sizes, as subprocesses: they run
+to the end, every message arrives (they exit 1 otherwise), and their last line has the headline's
+shape (figures printed, never timed)."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+ROOT = Path(__file__).resolve().parent.parent
+RATE = r"\d+"
+MS = r"-?[\d.]+"
+
+
+def run(script: str, *arguments: str) -> tuple[str, str]:
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / script), *arguments],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output
+    assert "LOST" not in output, output
+    return output, done.stdout.strip().splitlines()[-1]
+
+
+def test_the_live_ceiling_at_a_tiny_size() -> None:
+    tiny = ["--messages", "100", "--events", "60", "--channels", "3", "--authors", "4"]
+    output, last = run("live_ceiling.py", *tiny, "--timeout", "30")
+    assert "first message of each author (ghost registered): 4 messages" in output
+    assert "first in each other room (ghost joins): 8 messages" in output
+    assert "steady state: 100 messages in" in output
+    assert "first in each room (webhook made): 3 events" in output
+    assert "steady state: 60 events in" in output
+    shape = (
+        rf"live ceiling \((one core|not pinned)\): Discord → Matrix {RATE} messages/s "
+        rf"\(target ≥ 1000\), Matrix → Discord {RATE} events/s \(target ≥ 500\)"
+    )
+    assert re.fullmatch(shape, last), last
+
+
+def test_the_relay_under_load_at_a_tiny_size() -> None:
+    tiny = ["--seconds", "1", "--rate", "20", "--channels", "3", "--authors", "2"]
+    output, last = run("relay_load.py", *tiny, "--baseline", "10", "--timeout", "20")
+    assert re.search(r"Discord → Matrix: total .*\(20\)", output), output
+    assert re.search(r"Matrix → Discord: total .*\(20\)", output), output
+    shape = (
+        rf"relay under load \(20/s each way\): added Discord → Matrix p50 {MS} ms / p99 {MS} ms, "
+        rf"Matrix → Discord p50 {MS} ms / p99 {MS} ms \(targets ≤ 5 / ≤ 25 ms\)"
+    )
+    assert re.fullmatch(shape, last), last
