@@ -1,6 +1,7 @@
-"""``bench/live_ceiling.py`` and ``bench/relay_load.py`` at tiny sizes, as subprocesses: they run
-to the end, every message arrives (they exit 1 otherwise), and their last line has the headline's
-shape (figures printed, never timed)."""
+"""The benches on the stub homeserver (``live_ceiling.py``, ``relay_load.py``, ``scale.py``) at
+tiny sizes, as subprocesses: they run to the end, every message arrives (they exit 1 otherwise),
+a restart with nothing changed sends no state event, and the last line has the headline's shape
+(figures printed, never timed)."""
 
 from __future__ import annotations
 
@@ -17,13 +18,14 @@ RATE = r"\d+"
 MS = r"-?[\d.]+"
 
 
-def run(script: str, *arguments: str) -> tuple[str, str]:
+def run(script: str, *arguments: str, timeout: float = 60) -> tuple[str, str]:
+    """The script's whole output and its last line; asserts it ended well and lost nothing."""
     done = subprocess.run(
         [sys.executable, str(ROOT / "bench" / script), *arguments],
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=timeout,
     )
     output = done.stdout + done.stderr
     assert done.returncode == 0, output
@@ -55,4 +57,16 @@ def test_the_relay_under_load_at_a_tiny_size() -> None:
         rf"relay under load \(20/s each way\): added Discord → Matrix p50 {MS} ms / p99 {MS} ms, "
         rf"Matrix → Discord p50 {MS} ms / p99 {MS} ms \(targets ≤ 5 / ≤ 25 ms\)"
     )
+    assert re.fullmatch(shape, last), last
+
+
+def test_the_scale_bench_at_a_tiny_size() -> None:
+    tiny = ["--members", "60", "--channels", "4", "--categories", "2", "--roles", "6"]
+    tiny += ["--emoji", "2", "--messages", "30", "--authors", "6", "--settle", "0.3"]
+    output, last = run("scale.py", *tiny, "--timeout", "60", timeout=120)
+    restart = re.search(r"restart, nothing changed: .*; (\d+) state events \(target 0\)", output)
+    assert restart is not None, output
+    assert int(restart[1]) == 0
+    assert "traffic: 30 messages from 6 authors" in output
+    shape = r"scale: 60 members in sync in [\d.]+ s, VmRSS \d+ MB after sync, \d+ MB after traffic"
     assert re.fullmatch(shape, last), last
