@@ -21,13 +21,12 @@ from mautrix.appservice import IntentAPI
 from mautrix.errors import MatrixRequestError
 from mautrix.types import MessageType, RoomID, TextMessageEventContent
 
-from ..convert.d2m.image_pack import PackImage, image_pack, with_image_pack
+from ..convert.d2m.image_pack import PackImage, image_pack
 from ..convert.d2m.room_state import (
     BridgeContext,
     PortalKind,
     PortalNode,
     creation_request,
-    desired_state,
     space_tree,
 )
 from ..convert.model import ChannelType, GuildSnapshot
@@ -46,6 +45,7 @@ from .adopt import (
     record_created_room,
 )
 from .apply_state import apply_state, send_state
+from .desired import SyncDesiredStates
 from .excluded import without_excluded
 from .space_alias import with_space_alias
 from .space_members import asker_of, invite_to_space
@@ -244,7 +244,8 @@ class GuildBridge:
         # Rooms the bridge made before that the database lost are adopted, not made again.
         missing = [node for node in nodes if node.discord_id not in room_ids]
         joined = await joined_room_ids(self.bot) if missing else set()
-        desired = [self._desired(guild, node, nodes, room_ids, avatar, pack) for node in missing]
+        desired_states = SyncDesiredStates(guild, nodes, self.context, avatar, pack)
+        desired = [desired_states.of(node, room_ids) for node in missing]
         wanted = map(WantedRoom.of, missing, desired)
         room_ids.update(await existing_rooms(self.bot, wanted, joined))
         guild_row.space_room_id = room_ids.get(guild.id)
@@ -252,7 +253,7 @@ class GuildBridge:
         for node in nodes:  # parents come first, so a new room links to its parent at once
             if node.discord_id in room_ids:
                 continue
-            state = self._desired(guild, node, nodes, room_ids, avatar, pack)
+            state = desired_states.of(node, room_ids)
             async with leaving_partial_room(self.bot, state, joined) as created_room:
                 room_ids[node.discord_id] = await self._create_room(node, state)
                 created_room(room_ids[node.discord_id])
@@ -260,7 +261,7 @@ class GuildBridge:
             await record_created_room(self.tables, guild_row, node, room_ids[node.discord_id])
         sent = 0
         for node in nodes:
-            state = self._desired(guild, node, nodes, room_ids, avatar, pack)
+            state = desired_states.of(node, room_ids)
             if node.kind is PortalKind.GUILD_SPACE:  # a space made before it had an alias
                 state = await with_space_alias(self.bot, self.state, room_ids[guild.id], state)
             sent += await apply_state(
@@ -271,31 +272,6 @@ class GuildBridge:
             await self._retire_vanished(guild, nodes, portal_rows)
         log.info("Synced guild %s: %d rooms created, %d state events sent", guild.id, created, sent)
         return SyncResult(room_ids[guild.id], created, sent)
-
-    def _desired(
-        self,
-        guild: GuildSnapshot,
-        node: PortalNode,
-        nodes: list[PortalNode],
-        room_ids: dict[int, str],
-        avatar: str | None,
-        pack: dict | None,
-    ) -> dict:
-        children = {
-            room_ids[child.discord_id]: child.order
-            for child in nodes
-            if child.parent_id == node.discord_id and child.discord_id in room_ids
-        }
-        state = desired_state(
-            guild,
-            node,
-            self.context,
-            parent_room_id=room_ids.get(node.parent_id) if node.parent_id else None,
-            children=children,
-            guild_space_room_id=room_ids.get(guild.id),
-            avatar_mxc=avatar if node.kind is PortalKind.GUILD_SPACE else None,
-        )
-        return with_image_pack(state, pack)
 
     async def _create_room(self, node: PortalNode, state: dict) -> str:
         body = creation_request(node, state, self.context)

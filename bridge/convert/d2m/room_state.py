@@ -182,12 +182,15 @@ def desired_state(
     guild_space_room_id: str | None,
     avatar_mxc: str | None,
     guild_avatar_mxc: str | None = None,
+    levels: dict[str, Any] | None = None,
 ) -> DesiredState:
     """The full desired state of the node's room, everything except ``m.room.create``.
 
     ``children`` maps each child room id to its ``order``. ``avatar_mxc`` is the room's own
     avatar (the guild icon for the guild space). ``guild_avatar_mxc``, when known, goes into
     the bridge info's network of every node (the guild space uses ``avatar_mxc`` for it).
+    ``levels``, when given, is ``power_levels(guild, node, ctx)`` computed already (a sync
+    computes it once per node), used as it is.
     """
     if node.kind == PortalKind.GUILD_SPACE:
         guild_avatar_mxc = guild_avatar_mxc or avatar_mxc
@@ -195,7 +198,7 @@ def desired_state(
         ("m.room.name", ""): {"name": node.name},
         ("m.room.history_visibility", ""): {"history_visibility": "shared"},
         ("m.room.join_rules", ""): _join_rules(guild, node, ctx, guild_space_room_id),
-        ("m.room.power_levels", ""): power_levels(guild, node, ctx),
+        ("m.room.power_levels", ""): power_levels(guild, node, ctx) if levels is None else levels,
     }
     if topic := _topic(guild, node):
         state[("m.room.topic", "")] = {"topic": topic}
