@@ -6,8 +6,10 @@ from __future__ import annotations
 import logging
 import re
 from datetime import timedelta
+from typing import Any
 
 import pytest
+from mautrix.appservice import AppServiceAPI
 
 from bridge.app import Bridge
 from bridge.importer.command import ImportRequest, run_import
@@ -32,6 +34,20 @@ def synced_lines(caplog: pytest.LogCaptureFixture, guild_id: int) -> list[tuple[
     return found
 
 
+def count_ghost_registers(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """From now on, the ghosts (never the bot) that send ``POST /register``, in order."""
+    registered: list[str] = []
+    original = AppServiceAPI.request
+
+    def counting(self: AppServiceAPI, method: Any, path: Any, *args: Any, **kwargs: Any) -> Any:
+        if self.identity and str(method) == "POST" and str(path).endswith("/register"):
+            registered.append(str(self.identity))
+        return original(self, method, path, *args, **kwargs)
+
+    monkeypatch.setattr(AppServiceAPI, "request", counting)
+    return registered
+
+
 async def state_event_count(viewer: MatrixTestClient, room_ids: list[str]) -> int:
     """State events in the rooms' timelines, as the bot sees them."""
     total = 0
@@ -46,9 +62,12 @@ async def test_the_first_restart_after_bridging_sends_no_state_event(
     sandbox_guild: SandboxGuild,
     bot_view: MatrixTestClient,
     caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Emoji, a sticker, a guild icon, categories, a forum with posts: all bridged at the
-    first start; the second start finds everything as it left it."""
+    first start; the second start finds everything as it left it, and registers none of the
+    ghosts of the powerful members again (the puppet table knows them)."""
+    registered = count_ghost_registers(monkeypatch)
     store = sandbox_guild.emulator.store
     store.create_emoji(community.guild_id, "party", solid_png(255, 0, 255))
     store.create_emoji(community.guild_id, "wave", solid_png(0, 255, 255))
@@ -70,8 +89,10 @@ async def test_the_first_restart_after_bridging_sends_no_state_event(
     (created, _sent), *_ = synced_lines(caplog, community.guild_id)
     assert created == len(rooms)
     before = await state_event_count(bot_view, rooms)
+    assert ghost(community.users["alice"]) in registered  # the admin's ghost, at the first
 
     caplog.clear()
+    registered.clear()
     second = Bridge(make_bridge_config({"bridge.guilds": f"[{community.guild_id}]"}))
     try:
         await second.start()
@@ -79,6 +100,7 @@ async def test_the_first_restart_after_bridging_sends_no_state_event(
         await second.stop()
     assert synced_lines(caplog, community.guild_id) == [(0, 0)]
     assert await state_event_count(bot_view, rooms) == before
+    assert registered == []
 
 
 async def test_an_import_sets_a_nicknamed_ghosts_name_once(

@@ -127,8 +127,12 @@ class Puppets:
         if self._ensured.get(ghost_id) == user:
             return intent
         async with self._locks(intent.mxid):  # the same lock as join() and the restorer
-            await intent.ensure_registered()  # the state store knows: no request after once
             stored = await self.tables.puppets.get(ghost_id)
+            if stored is not None:
+                # A row is saved only after registering: no request for it after a restart
+                # (mautrix's state store remembers registrations in memory only).
+                await intent.state_store.registered(intent.mxid)
+            await intent.ensure_registered()  # the state store knows: no request after once
             row = stored or PuppetRow(ghost_id)
             changed = stored is None
             profile_changed = False
