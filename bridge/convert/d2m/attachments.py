@@ -8,7 +8,7 @@ from typing import Any
 
 from ..message_model import AttachmentSnapshot, StickerFormat, StickerSnapshot
 from .context import UploadedMedia
-from .markdown import Formatted
+from .markdown import Formatted, neutralise_room_mentions
 
 # Media spoilers: MSC4193 (what mautrix-discord writes since v0.7.4, read by Element, FluffyChat
 # and Cinny) and the older MSC3725 content warning (mautrix-telegram, gomuks).
@@ -29,6 +29,12 @@ STICKER_MIMETYPES = {
     StickerFormat.APNG: "image/apng",
     StickerFormat.GIF: "image/gif",
 }
+
+
+def safe_url(url: str | None) -> str | None:
+    """The URL if it is a web link (http or https, any case), else None: only those become
+    hrefs (never a file:, javascript: or data: URL from a payload)."""
+    return url if url and url[:8].lower().startswith(("https://", "http://")) else None
 
 
 def human_size(size: int) -> str:
@@ -101,8 +107,12 @@ def attachment_link(attachment: AttachmentSnapshot) -> Formatted:
     """A file that is not in the media repository (too big, download failed): a link to
     Discord's copy, with the name and size, spoiler-hidden when Discord hides it."""
     size = human_size(attachment.size)
-    body = f"📎 {attachment.filename} ({size}): {attachment.url}"
-    link = f'<a href="{escape(attachment.url)}">{escape(attachment.filename)}</a>'
+    url = safe_url(attachment.url)  # a file:, javascript: or data: URL is never shown as a link
+    name = neutralise_room_mentions(attachment.filename)
+    body = f"📎 {name} ({size})" + (f": {url}" if url else "")
+    link = escape(attachment.filename)
+    if url is not None:
+        link = f'<a href="{escape(url)}">{link}</a>'
     if attachment.spoiler:
         link = f"<span data-mx-spoiler>{link}</span>"
     return Formatted(body, f"📎 {link} ({size})")
@@ -121,7 +131,7 @@ def sticker_event(
         return "m.sticker", {"body": sticker.name, "url": media.mxc, "info": info}
     text = f"[sticker: {sticker.name}]"
     content: dict[str, Any] = {"msgtype": "m.text", "body": text}
-    if mimetype is not None and sticker.url.startswith(("https://", "http://")):
+    if mimetype is not None and safe_url(sticker.url):
         content["format"] = "org.matrix.custom.html"
         content["formatted_body"] = f'<a href="{escape(sticker.url)}">{escape(text)}</a>'
     return "m.room.message", content

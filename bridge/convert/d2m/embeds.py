@@ -12,7 +12,7 @@ from html import escape
 from urllib.parse import unquote
 
 from ..message_model import AttachmentSnapshot, EmbedSnapshot, ForwardedSnapshot, PollSnapshot
-from .attachments import attachment_link
+from .attachments import attachment_link, safe_url
 from .context import MessageContext
 from .markdown import Formatted, discord_to_matrix, neutralise_room_mentions
 
@@ -51,11 +51,6 @@ def join(pieces: Iterable[Formatted]) -> Formatted | None:
 def quote(piece: Formatted) -> Formatted:
     body = "\n".join(f"> {line}" if line else ">" for line in piece.body.split("\n"))
     return Formatted(body, f"<blockquote>{block(html_of(piece))}</blockquote>")
-
-
-def safe_url(url: str | None) -> str | None:
-    """Only web links become hrefs (no javascript: or data: URLs from an embed)."""
-    return url if url and url.startswith(("https://", "http://")) else None
 
 
 def _link(text: str, url: str | None) -> str:

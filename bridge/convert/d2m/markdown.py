@@ -37,6 +37,7 @@ from .mentions import render_token
 # A literal "@room" in a body would notify the whole room through the legacy push rule.
 _ROOM_WORD = re.compile(r"@(?=room)", re.IGNORECASE)
 _NEUTRAL_AT = "@\u2060"  # WORD JOINER: looks the same, matches no push rule
+_TAGS = re.compile(r"(<[^>]*>)")  # attribute values are escaped: no ">" inside a tag
 _STYLE_TAGS = {"strong": "strong", "em": "em", "u": "u", "del": "del"}
 
 
@@ -99,13 +100,12 @@ def _convert(text: str, ctx: MessageContext, *, allow_room: bool) -> Formatted:
     renderer.render(parse(text))
     html = "".join(renderer.html)
     pieces = _body_pieces(text, renderer.replacements)
-    body = "".join(piece for piece, _ in pieces)
-    # Compared before neutralising: an "@room" made inert needs no HTML to show right.
-    plain = escape(body, quote=False).replace("\n", "<br>")
     safe_body = "".join(
         piece if deliberate else neutralise_room_mentions(piece)
         for piece, deliberate in _merge(pieces)
     )
+    # Both are neutralised alike, so a plain "@room" made inert needs no HTML to show right.
+    plain = escape(safe_body, quote=False).replace("\n", "<br>")
     return Formatted(body=safe_body, html=None if html == plain else html)
 
 
@@ -136,6 +136,20 @@ def _merge(pieces: list[tuple[str, bool]]) -> list[tuple[str, bool]]:
     return merged
 
 
+def _inert_html(html: str) -> str:
+    """A token's HTML with "@room" inert in its text (a user or role named "room"); tags and
+    their attributes (a matrix.to link to "@room:server") are left as they are."""
+    return "".join(
+        part if part.startswith("<") else neutralise_room_mentions(part)
+        for part in _TAGS.split(html)
+    )
+
+
+def _starts_block(following: list[Node]) -> bool:
+    """Whether what follows (one node or none) is a block in HTML, or nothing at all."""
+    return not following or isinstance(following[0], (Quote, Heading, ListBlock, CodeBlock))
+
+
 class _Renderer:
     """Walks the tree once, writing HTML and noting the body's replacements."""
 
@@ -144,10 +158,27 @@ class _Renderer:
         self.allow_room = allow_room
         self.html: list[str] = []
         self.replacements: list[tuple[int, int, str, bool]] = []
+        # The text written last ends in "@" (only formatting tags since): a "room" starting
+        # the next text would read "@room" across the tags, as in "@**room**".
+        self._after_at = False
 
     def render(self, nodes: list[Node], *, in_link: bool = False) -> None:
-        for node in nodes:
+        for index, node in enumerate(nodes):
+            if not isinstance(node, (Text, Styled, Link)):
+                self._after_at = False
             self._node(node, in_link=in_link)
+            if isinstance(node, Subtext) and not _starts_block(nodes[index + 1 : index + 2]):
+                # The subtext's line break was part of its line; <sub> is inline in HTML.
+                self.html.append("<br>")
+
+    def _text(self, text: str) -> None:
+        """Literal text, with every "@room" made inert as in the body."""
+        safe = neutralise_room_mentions(text)
+        if self._after_at and safe[:4].lower() == "room":
+            safe = _NEUTRAL_AT[1:] + safe
+        if text:
+            self._after_at = text.endswith("@")
+        self.html.append(escape(safe, quote=False))
 
     def _wrap(self, open_tag: str, close_tag: str, nodes: list[Node], *, in_link: bool) -> None:
         self.html.append(open_tag)
@@ -157,7 +188,7 @@ class _Renderer:
     def _node(self, node: Node, *, in_link: bool) -> None:
         match node:
             case Text(text=text):
-                self.html.append(escape(text, quote=False))
+                self._text(text)
             case LineBreak():
                 self.html.append("<br>")
             case Styled(style="spoiler", children=children):
@@ -192,6 +223,7 @@ class _Renderer:
                 self.html.append(f"</{tag}>")
             case _:
                 rendered = render_token(node, self.ctx, allow_room=self.allow_room, in_link=in_link)
-                self.html.append(rendered.html)
+                html = rendered.html if rendered.room_mention else _inert_html(rendered.html)
+                self.html.append(html)
                 start, end = node.span
                 self.replacements.append((start, end, rendered.body, rendered.room_mention))

@@ -29,6 +29,7 @@ from .escape import (
     strip_marks,
 )
 from .links import LinkText, masked_link, plain_link, unmasked_link
+from .names import visible_name
 
 HTML_FORMAT = "org.matrix.custom.html"
 RULE = "─" * 10  # Discord has no horizontal rule
@@ -92,8 +93,9 @@ async def matrix_to_discord(content: dict[str, Any], ctx: M2DContext) -> Discord
         text, pings = escape_plain(body.strip("\n"), allow_everyone=allow_everyone)
         converted = (text.rstrip(), [], pings)
     text, user_ids, pings = converted
-    if content.get("msgtype") == "m.emote" and ctx.sender_name:
-        text = f"*{escape_text(ctx.sender_name)}* {text}"
+    sender = visible_name(ctx.sender_name)
+    if content.get("msgtype") == "m.emote" and sender:
+        text = f"*{escape_text(sender)}* {text}"
     return DiscordText(text, tuple(dict.fromkeys(user_ids)), pings)
 
 
@@ -329,8 +331,8 @@ class _DiscordParser(MatrixParser[DiscordMarkdown]):
         if discord_id is not None:
             self.user_ids.append(discord_id)
             return self.fs(f"<@{discord_id}>")
-        name = self.ctx.display_names.get(user_id) or user_id.removeprefix("@").split(":")[0]
-        return self.fs(escape_text("@" + name))
+        name = visible_name(self.ctx.display_names.get(user_id) or "")
+        return self.fs(escape_text("@" + (name or user_id.removeprefix("@").split(":")[0])))
 
     async def room_pill_to_fstring(
         self, msg: DiscordMarkdown, room_alias: RoomAlias

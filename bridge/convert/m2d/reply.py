@@ -9,6 +9,7 @@ from ..d2m.attachments import CONTENT_WARNING_KEY, SPOILER_KEY
 from .escape import escape_text
 from .formatting import masked_link
 from .links import plain_link
+from .names import visible_name
 
 EXCERPT_LENGTH = 100
 _WHITESPACE = re.compile(r"\s+")
@@ -23,7 +24,7 @@ def reply_line(author_name: str, excerpt: str, jump_url: str | None) -> str:
     escaped; the angle brackets stop Discord from embedding the jumped-to message. The caller
     puts the message on the next line.
     """
-    line = f"> **{escape_text(_one_line(author_name)) or 'someone'}**"
+    line = f"> **{escape_text(visible_name(author_name)) or 'someone'}**"
     short = _shorten(_one_line(excerpt), EXCERPT_LENGTH)
     if short:
         line += f": {escape_text(short)}"

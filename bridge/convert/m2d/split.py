@@ -17,6 +17,9 @@ FENCE = "```"
 _FENCE = re.compile("```")
 _LANGUAGE = re.compile(r"([\w+#.-]{1,32})\n")
 _SEPARATORS = ("\n\n", "\n", " ")
+_BLANK = re.compile(r"\s*")
+# Beyond the limit, what a window shows: a fence and a language right after a cut.
+_LOOKAHEAD = 64
 
 
 @dataclass(frozen=True)
@@ -31,20 +34,61 @@ class _Block:
 
 
 def split_for_discord(content: str, limit: int = DISCORD_LIMIT) -> list[str]:
-    """Pieces of at most `limit` characters; [] for a message with nothing but whitespace."""
+    """Pieces of at most `limit` characters; [] for a message with nothing but whitespace.
+
+    Linear in the length of `content`: each cut looks only at a window of about `limit`
+    characters from where the last one left off.
+    """
     if limit < MIN_LIMIT:
         raise ValueError(f"limit must be at least {MIN_LIMIT}")
     if not content.strip():
         return []
     pieces: list[str] = []
-    rest = content
-    while len(rest) > limit:
-        piece, rest = _cut(rest, limit)
+    cursor = _Cursor(content)
+    while cursor.remaining > limit:
+        piece = _cut(cursor, limit)
         if piece.strip():
             pieces.append(piece)
+    rest = cursor.head + content[cursor.offset :]
     if rest.strip():
         pieces.append(rest)
     return pieces
+
+
+class _Cursor:
+    """What is left to split: a reopened fence (`head`), then `content` from `offset` on."""
+
+    def __init__(self, content: str) -> None:
+        self.content = content
+        self.head = ""
+        self.offset = 0
+        self._blank_run = (0, 0)  # the last run of whitespace measured: [start, end)
+
+    @property
+    def remaining(self) -> int:
+        return len(self.head) + len(self.content) - self.offset
+
+    def window(self, limit: int) -> str:
+        """The next `limit` characters and enough beyond to see any fence around a cut."""
+        return self.head + self.content[self.offset : self.offset + limit + _LOOKAHEAD]
+
+    def at(self, index: int) -> int:
+        """A position in the window as one in `content` (past the head: cuts never fall in it)."""
+        return self.offset + index - len(self.head)
+
+    def skip_newlines(self, position: int) -> int:
+        while position < len(self.content) and self.content[position] == "\n":
+            position += 1
+        return position
+
+    def blank_until(self, position: int) -> int:
+        """Where the whitespace starting at `position` ends (each run is measured once)."""
+        start, end = self._blank_run
+        if not start <= position < end:
+            match = _BLANK.match(self.content, position)
+            end = match.end() if match else position
+            self._blank_run = (position, end)
+        return end
 
 
 def _blocks(text: str) -> list[_Block]:
@@ -66,21 +110,26 @@ def _blocks(text: str) -> list[_Block]:
     return blocks
 
 
-def _cut(text: str, limit: int) -> tuple[str, str]:
-    """The first piece and what is left (the left part may start with a reopened fence)."""
+def _cut(cursor: _Cursor, limit: int) -> str:
+    """The next piece; the cursor moves past it (to a reopened fence, if in a code block)."""
+    text = cursor.window(limit)
     blocks = _blocks(text)
     position, skip = _position(text, limit, blocks)
     block = _inside(position, blocks)
     if block is not None and position + len(FENCE) + 1 > limit:
         position, skip = _position(text, limit - len(FENCE) - 1, blocks)
         block = _inside(position, blocks)
+    after = cursor.at(position + skip)
     if block is None:
-        return text[:position].rstrip(), text[position + skip :].lstrip("\n")
+        cursor.head, cursor.offset = "", cursor.skip_newlines(after)
+        return text[:position].rstrip()
     piece = text[:position].rstrip("\n") + "\n" + FENCE
-    rest = text[position + skip :]
-    if block.close is not None and not text[position + skip : block.close].strip():
-        return piece, text[block.end :].lstrip("\n")  # nothing of the block is left
-    return piece, f"{FENCE}{block.language}\n{rest}"
+    blank_end = cursor.blank_until(after)
+    if cursor.content.startswith(FENCE, blank_end):  # the block's close: nothing of it is left
+        cursor.head, cursor.offset = "", cursor.skip_newlines(blank_end + len(FENCE))
+    else:
+        cursor.head, cursor.offset = f"{FENCE}{block.language}\n", after
+    return piece
 
 
 def _position(text: str, budget: int, blocks: list[_Block]) -> tuple[int, int]:
