@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -15,6 +16,7 @@ from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
 from ..log_filters import install_log_filters
+from .dispatch_guard import DispatchGuard
 from .heartbeat import install_heartbeat_fix
 
 log = logging.getLogger("bridge.discord")
@@ -61,6 +63,9 @@ class BridgeDiscordClient(discord.Client):
     ``http_trace`` is discord.py's documented hook on its aiohttp session (the metrics read
     rate-limit waits there); ``gateway_listeners`` are called with each gateway event's name
     (connect, ready, resumed, disconnect) and whether the client is closed.
+    ``dispatch_guard`` wraps discord.py's parsers, so a malformed dispatch is logged, counted
+    and skipped instead of ending the connection; it also logs and counts the failures of the
+    bridge's event handlers (``on_error``).
     """
 
     def __init__(self, http_trace: aiohttp.TraceConfig | None = None) -> None:
@@ -70,12 +75,27 @@ class BridgeDiscordClient(discord.Client):
         super().__init__(intents=bridge_intents(), chunk_guilds_at_startup=False, **traced)
         self.ready_event = asyncio.Event()
         self.gateway_listeners: list[Callable[[str, bool], None]] = []
+        self.dispatch_guard = DispatchGuard(self._guild_of)
+        self.dispatch_guard.install(self._connection.parsers)
+
+    def _guild_of(self, channel_id: int) -> int | None:
+        guild = getattr(self.get_channel(channel_id), "guild", None)
+        return guild.id if guild is not None else None
 
     def dispatch(self, event: str, /, *args: Any, **kwargs: Any) -> None:
+        self.dispatch_guard.dispatched += 1
         if event in GATEWAY_EVENTS:
             for listener in self.gateway_listeners:
-                listener(event, self.is_closed())
+                try:
+                    listener(event, self.is_closed())
+                except Exception:
+                    log.exception("A gateway listener failed on %s", event)
         super().dispatch(event, *args, **kwargs)
+
+    async def on_error(self, event_method: str, /, *args: Any, **kwargs: Any) -> None:
+        """A bridge handler raised (discord.py runs each as its own task, so the gateway
+        goes on): logged and counted by the dispatch guard."""
+        self.dispatch_guard.handler_failed(event_method, sys.exc_info()[1])
 
     async def on_ready(self) -> None:
         log.info(

@@ -148,6 +148,10 @@ class Control:
         body = {"code": code, "abort": abort, "expire": expire}
         return await self.request("POST", "/faults/gateway/drop", body)
 
+    async def gateway_dispatch(self, t: str, d: Any) -> Any:
+        """Send one dispatch as it is (any ``d``, malformed on purpose) to every session."""
+        return await self.request("POST", "/gateway/dispatch", {"t": t, "d": d})
+
     async def fail_rest(self, status: int = 500, count: int | None = 1, pattern: str | None = None) -> Any:  # fmt: skip
         body = {"fail": {"status": status, "count": count, "pattern": pattern}}
         return await self.request("POST", "/faults/rest", body)

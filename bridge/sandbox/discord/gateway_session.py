@@ -303,6 +303,18 @@ class GatewayHub:
                 del self.sessions[session.session_id]
         return count
 
+    def dispatch_raw(self, name: str, data: Any) -> int:
+        """Send one dispatch ``{"t": name, "d": data}`` as it is (any JSON, malformed on
+        purpose) to every connected session, past the store and every delivery rule.
+
+        For tests of a client's robustness against payloads real Discord (or a
+        Discord-compatible server) might send. Returns the number of sessions it went to.
+        """
+        sessions = self.connected_sessions()
+        for session in sessions:
+            session.dispatch(name, data)
+        return len(sessions)
+
     def set_dispatch_delay(self, seconds: float) -> None:
         """Delay every dispatch sent from now on by ``seconds`` (0 turns it off)."""
         self.dispatch_delay = max(0.0, float(seconds))
