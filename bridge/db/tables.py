@@ -22,6 +22,7 @@ from .rows import (
     GuildRow,
     HandledTransactionRow,
     ImportCheckpointRow,
+    M2DIntentRow,
     MatrixInboxRow,
     MatrixReactionRow,
     MatrixUserRow,
@@ -178,6 +179,7 @@ class BridgeTables:
         self.permission_notices = Table(
             db, "permission_notice", PermissionNoticeRow, ("room_id", "mxid")
         )
+        self.m2d_intents = Table(db, "m2d_intent", M2DIntentRow, ("event_id",))
 
     async def portal_by_room(self, room_id: str) -> PortalRow | None:
         return await self.portals.find_one("room_id = $1", room_id)

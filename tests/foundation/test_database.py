@@ -37,6 +37,7 @@ BRIDGE_TABLES = {
     "handled_txn",
     "matrix_reaction",
     "matrix_inbox",
+    "m2d_intent",
 }
 
 

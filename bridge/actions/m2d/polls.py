@@ -114,7 +114,7 @@ async def _send(
     what reached Discord is remembered even if a later chunk failed."""
     room_id = str(event.room_id)
     who = await identity(services, room_id, str(event.sender))
-    sent: list[discord.WebhookMessage] = []
+    sent: list[discord.Message | None] = []
     try:
         for index, chunk in enumerate(chunks):
             extra: dict[str, Any] = {"content": chunk} if chunk else {}

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import logging
 import time
+from collections.abc import Sequence
 from typing import Any
 
 import discord
@@ -17,6 +19,7 @@ from ...convert.m2d.reply import location_text, media_fallback, media_is_spoiler
 from ...convert.m2d.split import split_for_discord
 from ...db.rows import MessagePartRow, PortalRow
 from .failures import DeliveryRefused
+from .intents import Delivery
 from .lookups import Identity, conversion_context, identity
 from .services import M2DServices
 from .threads import reply_target, thread_for
@@ -45,12 +48,20 @@ async def send(services: M2DServices, portal: PortalRow, event: MessageEvent) ->
     who = await identity(services, room_id, str(event.sender))
     thread_id = await thread_for(services, portal, raw)
     prefix = await reply_target(services, portal, raw)
-    sent: list[discord.WebhookMessage] = []
+    # Recorded before the first request: a crash before the answer is recorded is found out.
+    sent = Delivery(services, event, thread_id or portal.discord_id)
+    await sent.begin()
+    stopped = False
     try:
         await _send(services, portal, event, raw, who, thread_id, prefix, sent)
+    except asyncio.CancelledError:
+        stopped = True  # the bridge is stopping: a request may be on Discord, unanswered
+        raise
     finally:
         # What reached Discord is remembered even if a later piece failed.
-        await remember_sent(services, portal, event, sent, thread_id)
+        await remember_sent(services, portal, event, sent.sent, thread_id)
+        if not stopped:
+            await sent.finish()
 
 
 async def _send(
@@ -61,7 +72,7 @@ async def _send(
     who: Identity,
     thread_id: int | None,
     prefix: str,
-    sent: list[discord.WebhookMessage],
+    sent: Delivery,
 ) -> None:
     msgtype = raw.get("msgtype")
     if event.type == EventType.STICKER or msgtype in MEDIA_TYPES:
@@ -82,7 +93,7 @@ async def _send_text(
     who: Identity,
     thread_id: int | None,
     prefix: str,
-    sent: list[discord.WebhookMessage],
+    sent: Delivery,
     files: list[discord.File] | None = None,
 ) -> None:
     """The text in as many Discord messages as it needs; files go with the last one.
@@ -95,16 +106,14 @@ async def _send_text(
         return
     for index, chunk in enumerate(chunks or [""]):
         last = index == max(len(chunks), 1) - 1
-        sent.append(
-            await services.webhooks.send(
-                portal.discord_id,
-                thread_id=thread_id,
-                content=chunk,
-                username=webhook_username(who.name, "Matrix user"),
-                avatar_url=services.avatars.url_for(who.avatar_mxc),
-                allowed_mentions=discord_mentions(text),
-                **({"files": files} if last and files else {}),
-            )
+        await sent.post(
+            portal.discord_id,
+            thread_id=thread_id,
+            content=chunk,
+            username=webhook_username(who.name, "Matrix user"),
+            avatar_url=services.avatars.url_for(who.avatar_mxc),
+            allowed_mentions=discord_mentions(text),
+            **({"files": files} if last and files else {}),
         )
 
 
@@ -115,7 +124,7 @@ async def _send_media(
     who: Identity,
     thread_id: int | None,
     prefix: str,
-    sent: list[discord.WebhookMessage],
+    sent: Delivery,
 ) -> None:
     """The file itself, uploaded to Discord; a file over the limit becomes a line of text,
     linking to the file through the bridge when it has a public address."""
@@ -150,13 +159,14 @@ async def remember_sent(
     services: M2DServices,
     portal: PortalRow,
     event: Any,
-    messages: list[discord.WebhookMessage],
+    messages: Sequence[discord.Message | None],
     thread_id: int | None,
 ) -> None:
     """Record the Discord messages a Matrix event became (part 0 each, ``kind`` matrix:<n>),
     then mark the event read as the bot: it reached Discord (once per backlog of the room:
     ``read_markers``). ``event`` is any Matrix event with ``room_id``, ``event_id``,
-    ``sender``, ``type`` and ``timestamp`` (ms)."""
+    ``sender``, ``type`` and ``timestamp`` (ms). None stands for a message posted whose id
+    is unknown (an answer without it): not recorded, but the event did reach Discord."""
     rows = [
         MessagePartRow(
             discord_message_id=message.id,
@@ -171,6 +181,7 @@ async def remember_sent(
             event_type=str(event.type),
         )
         for index, message in enumerate(messages)
+        if message is not None
     ]
     await services.tables.message_parts.upsert_many(rows)
     if messages:

@@ -3,19 +3,27 @@
 The webhook is created the first time a channel needs it and kept in the channel's portal row, so
 it survives restarts. Threads (forum posts too) have no webhooks of their own: their messages go
 through the parent channel's webhook with ``thread=``. A webhook someone deleted on Discord is
-replaced the next time a message needs it.
+replaced the next time a message needs it. Every webhook request is tried again while Discord
+answers 429 or 5xx (:mod:`.retry`); an execute answered 204 without a body (a server that
+ignored ``wait=true``) is looked up in the channel (:mod:`.recovery`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 import discord
+from discord.webhook.async_ import AsyncWebhookAdapter, async_context
 
 from ...db.tables import BridgeTables
 from ...locks import KeyedLocks
 from ...logs import redact_secret
+from .recovery import recent_webhook_messages, same_message
+from .retry import RetryPolicy, WaitObserver, retrying
 
 log = logging.getLogger("bridge.m2d.webhooks")
 
@@ -35,6 +43,28 @@ class WebhookUnavailable(Exception):
     lacks Manage Webhooks in #name)."""
 
 
+class EmptyAnswer(Exception):
+    """A webhook execute with ``wait=true`` was answered without a message (204, no body): the
+    message was posted, but its id is unknown."""
+
+
+class _Adapter(AsyncWebhookAdapter):
+    """discord.py's webhook requests, with an execute answered without a body turned into
+    :class:`EmptyAnswer` (discord.py would fail building a message from nothing)."""
+
+    async def execute_webhook(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        data = await super().execute_webhook(*args, **kwargs)
+        if kwargs.get("wait") and not isinstance(data, dict):
+            raise EmptyAnswer()
+        return data
+
+
+_ADAPTER = _Adapter()
+#: Looking for a message posted without an answer: tries, and seconds between them.
+EMPTY_ANSWER_LOOKUPS = 3
+EMPTY_ANSWER_PAUSE = 0.5
+
+
 def _webhook_gone(error: discord.HTTPException) -> bool:
     """Discord no longer knows the stored webhook (deleted, or its token reset)."""
     return error.code in (UNKNOWN_WEBHOOK, INVALID_WEBHOOK_TOKEN)
@@ -52,10 +82,22 @@ def _rewind_files(kwargs: dict[str, Any]) -> None:
 class Webhooks:
     """The bridge's webhook of each channel: found, created, replaced, and used."""
 
-    def __init__(self, tables: BridgeTables, client: discord.Client, name: str = "Matrix") -> None:
+    def __init__(
+        self,
+        tables: BridgeTables,
+        client: discord.Client,
+        name: str = "Matrix",
+        *,
+        retry: RetryPolicy | None = None,
+        on_wait: WaitObserver | None = None,
+    ) -> None:
+        """``retry``: the backoff while Discord answers 429/5xx; ``on_wait(cause, seconds)``
+        is told of each wait (the metrics)."""
         self.tables = tables
         self.client = client
         self.name = name
+        self.retry = retry or RetryPolicy()
+        self.on_wait = on_wait
         self._locks = KeyedLocks()
         self._cache: dict[int, discord.Webhook] = {}
         self._ids: set[int] = set()
@@ -76,6 +118,11 @@ class Webhooks:
         and every webhook created since.
         """
         return webhook_id in self._ids
+
+    def current_id(self, channel_id: int) -> int | None:
+        """The id of the channel's webhook if it is already known in this process."""
+        cached = self._cache.get(channel_id)
+        return cached.id if cached is not None else None
 
     def forget(self, channel_id: int) -> None:
         """Drop the channel's cached webhook (its channel was unbridged); its id stays known,
@@ -123,25 +170,81 @@ class Webhooks:
 
     async def send(
         self, channel_id: int, *, thread_id: int | None = None, **kwargs: Any
-    ) -> discord.WebhookMessage:
+    ) -> discord.Message | None:
         """Post through the channel's webhook (``username``, ``avatar_url``, ``content``…).
 
         ``channel_id`` may be a thread: its parent's webhook is used. Files must be re-readable
-        (e.g. ``io.BytesIO``): after Unknown Webhook they are sent again with a new webhook.
+        (e.g. ``io.BytesIO``): after Unknown Webhook, a 429 or a 5xx they are sent again.
+        An answer without the message (204) is looked up in the channel; None if it cannot be
+        found there (posted, but its id unknown).
         """
+        started_ms = int(time.time() * 1000)
+        target = thread_id
         channel_id, thread_id = await self._route(channel_id, thread_id)
         if thread_id is not None:
             kwargs["thread"] = discord.Object(thread_id)
         webhook = await self.get(channel_id)
+
+        def execute(hook: discord.Webhook) -> Callable[[], Awaitable[Any]]:
+            def request() -> Awaitable[Any]:
+                _rewind_files(kwargs)
+                return hook.send(wait=True, **kwargs)
+
+            return request
+
         try:
-            return await self._call(channel_id, webhook.send(wait=True, **kwargs))
-        except discord.HTTPException as error:
-            if not _webhook_gone(error):
-                raise
-            log.info("The webhook of channel %s is gone; creating another", channel_id)
-        webhook = await self.recreate(channel_id, failed=webhook)
-        _rewind_files(kwargs)
-        return await self._call(channel_id, webhook.send(wait=True, **kwargs))
+            try:
+                return await self._call(channel_id, execute(webhook), "a webhook message")
+            except discord.HTTPException as error:
+                if not _webhook_gone(error):
+                    raise
+                log.info("The webhook of channel %s is gone; creating another", channel_id)
+            webhook = await self.recreate(channel_id, failed=webhook)
+            return await self._call(channel_id, execute(webhook), "a webhook message")
+        except EmptyAnswer:
+            where = thread_id if thread_id is not None else (target or channel_id)
+            return await self._posted_without_answer(where, started_ms, kwargs)
+
+    async def find_posted(
+        self, channel_id: int, since_ms: int, known: Callable[[Iterable[int]], Awaitable[Any]]
+    ) -> list[discord.Message]:
+        """The bridge's webhook messages in a channel or thread since ``since_ms`` (ms since
+        the epoch), oldest first, leaving out the ids ``known`` says are recorded."""
+        await self.load()  # the webhooks of earlier runs count as the bridge's
+        channel = await self._channel(channel_id)
+        return await recent_webhook_messages(channel, since_ms, self.is_bridge_webhook, known)
+
+    async def _posted_without_answer(
+        self, channel_id: int, since_ms: int, kwargs: dict[str, Any]
+    ) -> discord.Message | None:
+        """Find the message a webhook execute answered with 204 posted (never a failure)."""
+        username, content = str(kwargs.get("username") or ""), str(kwargs.get("content") or "")
+        for attempt in range(EMPTY_ANSWER_LOOKUPS):
+            found = await self.find_posted(channel_id, since_ms, self.recorded)
+            for message in reversed(found):  # the newest match: this request's
+                if same_message(message, username, content):
+                    log.info(
+                        "Discord answered a webhook message without its id; found it: %s",
+                        message.id,
+                    )
+                    return message
+            if attempt + 1 < EMPTY_ANSWER_LOOKUPS:
+                await asyncio.sleep(EMPTY_ANSWER_PAUSE)
+        log.warning(
+            "Discord answered a webhook message in channel %s without its id, and it is not "
+            "among the channel's recent messages; later edits of it cannot be relayed",
+            channel_id,
+        )
+        return None
+
+    async def recorded(self, ids: Iterable[int]) -> list[int]:
+        """Which of these Discord message ids the bridge has recorded (``message_part``)."""
+        wanted = list(ids)
+        if not wanted:
+            return []
+        marks = ", ".join(f"${index}" for index in range(1, len(wanted) + 1))
+        rows = await self.tables.message_parts.find(f"discord_message_id IN ({marks})", *wanted)
+        return [row.discord_message_id for row in rows]
 
     async def edit(
         self, channel_id: int, message_id: int, *, thread_id: int | None = None, **kwargs: Any
@@ -156,7 +259,9 @@ class Webhooks:
             kwargs["thread"] = discord.Object(thread_id)
         webhook = await self.get(channel_id)
         try:
-            return await self._call(channel_id, webhook.edit_message(message_id, **kwargs))
+            return await self._call(
+                channel_id, lambda: webhook.edit_message(message_id, **kwargs), "an edit"
+            )
         except discord.HTTPException as error:
             if _webhook_gone(error):
                 await self.recreate(channel_id, failed=webhook)
@@ -175,7 +280,11 @@ class Webhooks:
         thread = discord.Object(thread_id) if thread_id is not None else discord.utils.MISSING
         webhook = await self.get(channel_id)
         try:
-            await self._call(channel_id, webhook.delete_message(message_id, thread=thread))
+            await self._call(
+                channel_id,
+                lambda: webhook.delete_message(message_id, thread=thread),
+                "a deletion",
+            )
             return
         except discord.HTTPException as error:
             if _webhook_gone(error):
@@ -187,10 +296,20 @@ class Webhooks:
 
     # ---- internals ---------------------------------------------------------------------------
 
-    async def _call(self, channel_id: int, request: Any) -> Any:
-        """Await a webhook request; Discord refusing it becomes WebhookUnavailable."""
+    async def _call(self, channel_id: int, request: Callable[[], Awaitable[Any]], what: str) -> Any:
+        """Make a webhook request (``request()`` makes a new one per attempt), again while
+        Discord answers 429/5xx; Discord refusing it becomes WebhookUnavailable."""
+
+        async def attempt() -> Any:
+            context = async_context.set(_ADAPTER)  # this task's webhook requests only
+            try:
+                return await request()
+            finally:
+                async_context.reset(context)
+
+        label = f"{what} in channel {channel_id}"
         try:
-            return await request
+            return await retrying(attempt, label, self.retry, self.on_wait)
         except discord.Forbidden as error:
             raise WebhookUnavailable(
                 f"Discord refused the bridge's webhook in {await self._label(channel_id)}: "
