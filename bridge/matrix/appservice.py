@@ -8,7 +8,12 @@ Beyond mautrix:
 - events to relay are kept in the database (``matrix_inbox``) before the transaction is
   acknowledged, and leave it once relayed: acknowledging at once loses nothing in a crash,
   and one slow room never holds back the homeserver's pushes for the others;
-- the bridge's own events, echoed back, are dropped before they are parsed.
+- the bridge's own events, echoed back, are dropped before they are parsed;
+- a transaction may be as large as a homeserver sends (100 PDUs of 64 KiB and EDUs: mautrix's
+  aiohttp app took 1 MiB and answered 413, which the homeserver retries forever); a body that
+  is not JSON, or not a JSON object, gets 400 (M_NOT_JSON, M_BAD_JSON), never 500;
+- every intent's requests wait out a homeserver outage inside
+  :func:`~bridge.matrix.homeserver_wait.patiently` (the Discord → Matrix relay).
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 from mautrix.appservice import AppService
@@ -27,12 +32,21 @@ from mautrix.appservice import AppService
 from ..config import Config
 from ..db.connect import OpenDatabase
 from ..db.rows import MatrixInboxRow
+from .homeserver_wait import HomeserverWait, PatientAppServiceAPI
 from .state_store import CachedStateStore
+
+if TYPE_CHECKING:
+    from ..metrics import BridgeMetrics
 
 log = logging.getLogger("bridge.matrix")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 # The homeserver retries a failed transaction for hours; a week is plenty.
 TRANSACTION_MEMORY_MS = 7 * 24 * 3600 * 1000
+# Bytes: the largest request body read. A transaction holds at most 100 PDUs of at most
+# 64 KiB each, plus EDUs (typing, receipts, presence) and to-device events: 64 MiB is ample.
+MAX_REQUEST_BYTES = 64 * 1024 * 1024
+# Lists a transaction body may hold (mautrix iterates them).
+TRANSACTION_LISTS = ("events", "ephemeral", "to_device", "de.sorunome.msc2409.ephemeral")
 
 
 def _matrix_error(status: int, errcode: str, message: str) -> web.Response:
@@ -73,6 +87,27 @@ def hs_token_middleware(
     return check_token
 
 
+def _bad_request(errcode: str, message: str) -> web.HTTPBadRequest:
+    body = json.dumps({"errcode": errcode, "error": message})
+    return web.HTTPBadRequest(text=body, content_type="application/json")
+
+
+def parse_transaction(body: bytes) -> dict[str, Any]:
+    """A transaction body (bytes, as read) as a JSON object, or 400: ``M_NOT_JSON`` when it
+    is not JSON (or too deeply nested to parse), ``M_BAD_JSON`` when it is JSON but not an
+    object, or one of its event lists is not a list."""
+    try:
+        data = json.loads(body)
+    except (ValueError, RecursionError) as error:  # JSONDecodeError, UnicodeDecodeError
+        raise _bad_request("M_NOT_JSON", f"Body is not JSON: {type(error).__name__}") from None
+    if not isinstance(data, dict):
+        raise _bad_request("M_BAD_JSON", "A transaction must be a JSON object")
+    for key in TRANSACTION_LISTS:
+        if key in data and not isinstance(data[key], list):
+            raise _bad_request("M_BAD_JSON", f"{key} must be a list")
+    return data
+
+
 def _has_work(transaction: dict[str, Any]) -> bool:
     """Whether a pushed transaction holds anything for the bridge's handlers."""
     if any(transaction.get(key) for key in ("events", "ephemeral", "to_device", "otk_counts")):
@@ -84,7 +119,11 @@ def _has_work(transaction: dict[str, Any]) -> bool:
 class BridgeAppService(AppService):
     """mautrix's AppService, remembering handled transactions in the database."""
 
-    def __init__(self, config: Config, database: OpenDatabase) -> None:
+    def __init__(
+        self, config: Config, database: OpenDatabase, metrics: BridgeMetrics | None = None
+    ) -> None:
+        # Discord → Matrix sends wait out a homeserver outage (see homeserver_wait).
+        self.homeserver_wait = HomeserverWait(config["homeserver.max_retry_wait"], metrics=metrics)
         super().__init__(
             server=config["homeserver.address"],
             domain=config["homeserver.domain"],
@@ -96,11 +135,12 @@ class BridgeAppService(AppService):
             state_store=CachedStateStore(database.pool),
             ephemeral_events=config["appservice.ephemeral_events"],
             aiohttp_params={
+                "client_max_size": MAX_REQUEST_BYTES,
                 "middlewares": [
                     hs_token_middleware(
                         config["appservice.hs_token"], lambda: self.stopping, self._until_ready
                     )
-                ]
+                ],
             },
             bridge_name="discord",
             default_http_retry_count=4,
@@ -152,6 +192,7 @@ class BridgeAppService(AppService):
     def stopping(self, value: bool) -> None:
         if value:
             self._stop_requested.set()
+            self.homeserver_wait.stop()  # sends waiting for the homeserver give up
         else:
             self._stop_requested.clear()
 
@@ -200,6 +241,41 @@ class BridgeAppService(AppService):
             int(time.time() * 1000) - TRANSACTION_MEMORY_MS
         )
         await super().start(host, port)
+        # mautrix made a plain AppServiceAPI; the same, with patient requests, replaces it
+        # (before any handler runs: transactions wait for handlers_ready).
+        api = PatientAppServiceAPI(
+            base_url=self.server,
+            bot_mxid=self.bot_mxid,
+            log=self.log,
+            token=self.as_token,
+            state_store=self.state_store,
+            bridge_name=self.bridge_name,
+            client_session=self.http_session,
+            default_retry_count=self.default_http_retry_count,
+        )
+        api.homeserver_wait = self.homeserver_wait
+        self._intent = api.bot_intent()
+
+    async def _http_ping(self, request: web.Request) -> web.Response:
+        """``POST /_matrix/app/v1/ping``, its body read as safely as a transaction's (the
+        token is checked by :func:`hs_token_middleware`)."""
+        body = await request.read()
+        data = parse_transaction(body) if body.strip() else {}
+        log.info("Received a ping from the homeserver (transaction %s)", data.get("transaction_id"))
+        return web.json_response({})
+
+    async def _read_transaction_header(self, request: web.Request) -> tuple[str, dict[str, Any]]:
+        """The transaction's id and body, read safely (see :func:`parse_transaction`); a body
+        over :data:`MAX_REQUEST_BYTES` gets 413 from aiohttp."""
+        if not self._check_token(request):
+            raise web.HTTPUnauthorized(
+                content_type="application/json",
+                text=json.dumps({"error": "Invalid auth token", "errcode": "M_UNKNOWN_TOKEN"}),
+            )
+        transaction_id = request.match_info["transaction_id"]
+        if transaction_id in self.transactions:
+            raise web.HTTPOk(content_type="application/json", text="{}")
+        return transaction_id, parse_transaction(await request.read())
 
     async def handle_transaction(self, txn_id: str, **kwargs: Any) -> dict:  # type: ignore[override]
         await self.handlers_ready.wait()

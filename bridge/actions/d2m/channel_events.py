@@ -10,6 +10,7 @@ from mautrix.types import RoomID
 
 from ...convert.m2d.pins import pinned_ids
 from ...discord.user_snapshots import member_snapshot, user_snapshot
+from ...matrix.homeserver_wait import waits_for_homeserver
 from ...portal.apply_state import apply_state
 from .lookups import first_part
 from .routing import destination
@@ -40,6 +41,7 @@ async def on_raw_typing(services: RelayServices, payload: discord.RawTypingEvent
         log.debug("Typing of %s not shown: %s", payload.user_id, error)
 
 
+@waits_for_homeserver
 async def on_guild_channel_pins_update(
     services: RelayServices,
     channel: discord.abc.GuildChannel | discord.Thread,

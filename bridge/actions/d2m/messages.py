@@ -25,6 +25,7 @@ from ...convert.d2m.message import (
 from ...convert.message_model import MessageSnapshot
 from ...db.rows import MessagePartRow
 from ...discord.message_snapshots import message_snapshot, micros
+from ...matrix.homeserver_wait import HomeserverStopped, waits_for_homeserver
 from ...stats import TO_MATRIX
 from .lookups import message_context
 from .routing import Destination, destination
@@ -53,6 +54,7 @@ def can_mention_everyone(message: discord.Message) -> bool:
     return channel.permissions_for(author).mention_everyone
 
 
+@waits_for_homeserver
 async def on_message(services: RelayServices, message: discord.Message) -> None:
     if await is_own(services, message):
         return
@@ -64,6 +66,11 @@ async def on_message(services: RelayServices, message: discord.Message) -> None:
     try:
         async with services.room_locks(where.room_id):
             rows = await relay_new(services, snapshot, where, can_mention_everyone(message))
+    except HomeserverStopped:
+        # Not relayed, not recorded: catch-up sends it after a restart (nothing later in this
+        # channel was relayed meanwhile: every later send gives up too).
+        log.info("Discord message %s not relayed: the bridge stopped while it waited", message.id)
+        return
     except Exception as error:
         services.stats.failed(
             guild_id, f"message {message.id} to Matrix: {error}", direction=TO_MATRIX, error=error
@@ -73,6 +80,7 @@ async def on_message(services: RelayServices, message: discord.Message) -> None:
         services.stats.relayed(guild_id, TO_MATRIX, "message", snapshot.timestamp_ms)
 
 
+@waits_for_homeserver
 async def relay_new(
     services: RelayServices, message: MessageSnapshot, where: Destination, mention_all: bool
 ) -> list[MessagePartRow]:
@@ -147,6 +155,7 @@ async def send_part(
     )
 
 
+@waits_for_homeserver
 async def on_raw_message_edit(
     services: RelayServices, payload: discord.RawMessageUpdateEvent
 ) -> None:
@@ -236,6 +245,7 @@ async def on_raw_bulk_message_delete(
     await delete_messages(services, payload.channel_id, sorted(payload.message_ids))
 
 
+@waits_for_homeserver
 async def delete_messages(services: RelayServices, channel_id: int, message_ids: list[int]) -> None:
     """Redact every part of each message, then forget the mappings."""
     where = await destination(services.tables, services.discord, channel_id)

@@ -13,6 +13,7 @@ from ...convert.model import UserSnapshot
 from ...convert.reaction_keys import discord_form, matrix_key
 from ...db.rows import ReactionRow
 from ...discord.user_snapshots import member_snapshot, user_snapshot
+from ...matrix.homeserver_wait import waits_for_homeserver
 from ...stats import TO_MATRIX
 from .lookups import first_part, upload_custom_emoji
 from .routing import destination
@@ -62,6 +63,7 @@ async def _reactor(
     return user_snapshot(user)
 
 
+@waits_for_homeserver
 async def on_raw_reaction_add(
     services: RelayServices, payload: discord.RawReactionActionEvent
 ) -> None:
@@ -104,14 +106,14 @@ async def on_raw_reaction_remove(
         payload.message_id, payload.user_id, emoji_key(payload.emoji)
     )
     if row is not None:
-        await _redact_reactions(services, [row])
+        await redact_reactions(services, [row])
 
 
 async def on_raw_reaction_clear(
     services: RelayServices, payload: discord.RawReactionClearEvent
 ) -> None:
     rows = await services.tables.reactions.find("discord_message_id = $1", payload.message_id)
-    await _redact_reactions(services, rows)
+    await redact_reactions(services, rows)
 
 
 async def on_raw_reaction_clear_emoji(
@@ -120,10 +122,12 @@ async def on_raw_reaction_clear_emoji(
     rows = await services.tables.reactions.find(
         "discord_message_id = $1 AND emoji_key = $2", payload.message_id, emoji_key(payload.emoji)
     )
-    await _redact_reactions(services, rows)
+    await redact_reactions(services, rows)
 
 
-async def _redact_reactions(services: RelayServices, rows: list[ReactionRow]) -> None:
+@waits_for_homeserver
+async def redact_reactions(services: RelayServices, rows: list[ReactionRow]) -> None:
+    """Redact bridged Discord reactions (each from its ghost) and forget them."""
     for row in rows:
         async with services.room_locks(row.room_id):
             intent = services.puppets.intent(user_ghost_id(row.discord_user_id))
