@@ -274,12 +274,19 @@ async def _creator(bot: IntentAPI, room_id: str) -> str | None:
 
 
 async def record_created_room(
-    tables: BridgeTables, guild_row: GuildRow, node: PortalNode, room_id: str
+    tables: BridgeTables,
+    guild_row: GuildRow,
+    node: PortalNode,
+    room_id: str,
+    live_since: int | None = None,
 ) -> None:
-    """Save a room as soon as it is created, so a failed sync leaves no unknown room.
+    """Save a room as soon as it is created, so a failed sync leaves no unknown room and
+    messages for it are routed at once (waiting for the sync meanwhile: ``sync_watch``).
 
     The guild space goes into ``guild_row`` (saved); any other node gets a minimal portal
-    row that the end of the sync completes (``GuildBridge._save_rows``).
+    row that the end of the sync completes (``GuildBridge._save_rows``). ``live_since``
+    (ms since the epoch; default now): from when the room's Matrix events are relayed, for a
+    new room a time before its ``createRoom``.
     """
     if node.kind is PortalKind.GUILD_SPACE:
         guild_row.space_room_id = room_id
@@ -292,5 +299,5 @@ async def record_created_room(
     row.name = node.name
     row.parent_id = node.parent_id if node.parent_id != guild_row.discord_id else None
     if row.live_since is None:
-        row.live_since = int(time.time() * 1000)
+        row.live_since = int(time.time() * 1000) if live_since is None else live_since
     await tables.portals.upsert(row)

@@ -50,11 +50,15 @@ from .excluded import without_excluded
 from .space_alias import with_space_alias
 from .space_members import asker_of, invite_to_space
 from .state_cache import RoomStateCache
+from .sync_watch import sync_watch
 
 log = logging.getLogger("bridge.portal.guild")
 DELETED_NOTICE = "This channel was deleted on Discord. The room stays here as an archive."
 # How long to wait for more events of a burst before syncing.
 DEBOUNCE_SECONDS = 0.3
+# A room the bridge creates is live from before its creation by this much (ms), so that no
+# event in it counts as history when the homeserver's clock is behind the bridge's.
+CLOCK_SKEW_MS = 60_000
 
 
 class GuildNotFound(Exception):
@@ -91,6 +95,8 @@ class GuildBridge:
         self.discord = discord_client
         self.state = RoomStateCache(bot)
         self._locks = KeyedLocks()
+        # Guilds with a sync scheduled or running: events for rooms being made wait for them.
+        self.syncs = sync_watch(tables)
         # The sync scheduled per guild, until it starts (later events fold into it until then).
         self._pending: dict[int, asyncio.Task] = {}
         # Every scheduled sync until it ends, started or not (shutdown waits for them).
@@ -109,6 +115,10 @@ class GuildBridge:
         guild = self.discord.get_guild(guild_id)
         if guild is None:
             raise GuildNotFound(f"The Discord bot is not in a guild with ID {guild_id}")
+        with self.syncs.syncing(guild_id):  # its rooms appear during this: events wait
+            return await self._bridge_guild(guild, bridged_by)
+
+    async def _bridge_guild(self, guild: discord.Guild, bridged_by: str | None) -> SyncResult:
         if not guild.chunked:
             await guild.chunk()  # members with roles decide power levels
         self._archived_posts[guild.id] = await self._fetch_archived_posts(guild)
@@ -138,7 +148,9 @@ class GuildBridge:
         task = asyncio.create_task(self._sync_later(guild_id), name=f"guild-sync-{guild_id}")
         self._pending[guild_id] = task
         self._running.add(task)
+        self.syncs.begin(guild_id)  # e.g. a new channel: its messages wait for its room
         task.add_done_callback(self._running.discard)
+        task.add_done_callback(lambda _: self.syncs.end(guild_id))
 
     async def _sync_later(self, guild_id: int) -> None:
         await asyncio.sleep(DEBOUNCE_SECONDS)
@@ -161,6 +173,10 @@ class GuildBridge:
             await asyncio.gather(*self._running, return_exceptions=True)
 
     async def sync(self, guild: discord.Guild) -> SyncResult:
+        with self.syncs.syncing(guild.id):
+            return await self._sync_locked(guild)
+
+    async def _sync_locked(self, guild: discord.Guild) -> SyncResult:
         async with self._locks(guild.id):
             snapshot = guild_snapshot(guild, self._archived_posts.get(guild.id, ()))
             snapshot = await without_excluded(self.tables, snapshot)  # unbridged channels
@@ -254,11 +270,15 @@ class GuildBridge:
             if node.discord_id in room_ids:
                 continue
             state = desired_states.of(node, room_ids)
+            # Before the request: every event of the new room is live, none is history.
+            live_since = int(time.time() * 1000) - CLOCK_SKEW_MS
             async with leaving_partial_room(self.bot, state, joined) as created_room:
                 room_ids[node.discord_id] = await self._create_room(node, state)
                 created_room(room_ids[node.discord_id])
             created += 1
-            await record_created_room(self.tables, guild_row, node, room_ids[node.discord_id])
+            await record_created_room(
+                self.tables, guild_row, node, room_ids[node.discord_id], live_since
+            )
         sent = 0
         for node in nodes:
             state = desired_states.of(node, room_ids)
@@ -318,14 +338,17 @@ class GuildBridge:
             row.room_id = room_ids[node.discord_id]
             row.name = node.name
             row.topic = (channel.topic if channel else None) or ""
-            if row.live_since is None:  # from now on, messages are relayed both ways
-                row.live_since = int(time.time() * 1000)
-            if row != before:
-                # The webhook may have been stored since this sync read the row: keep it.
+            if row != before or row.live_since is None:
+                # The webhook may have been stored since this sync read the row: keep it, and
+                # the live_since of a room recorded when it was created (record_created_room).
                 current = await self.tables.portals.get(node.discord_id)
                 if current is not None:
                     row.webhook_id, row.webhook_token = current.webhook_id, current.webhook_token
                     row.relay_enabled = current.relay_enabled
+                    if row.live_since is None and current.room_id == row.room_id:
+                        row.live_since = current.live_since
+                if row.live_since is None:  # from now on, messages are relayed both ways
+                    row.live_since = int(time.time() * 1000)
                 await self.tables.portals.upsert(row)
 
     async def _retire_vanished(

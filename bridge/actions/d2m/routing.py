@@ -9,6 +9,7 @@ import discord
 
 from ...convert.model import ChannelType
 from ...db.tables import BridgeTables
+from ...portal.sync_watch import sync_watch
 
 log = logging.getLogger("bridge.relay.routing")
 # Channels whose threads become Matrix threads in the channel's room.
@@ -27,7 +28,33 @@ class Destination:
 async def destination(
     tables: BridgeTables, client: discord.Client, channel_id: int
 ) -> Destination | None:
-    """The room for a channel, a forum post or a thread; None when it is not bridged."""
+    """The room for a channel, a forum post or a thread; None when it is not bridged.
+
+    A channel without a room in a guild that has a sync scheduled or running waits for that
+    sync, which may be creating its room (a guild being bridged, a new channel), and is
+    looked up again: a message posted as soon as its room appears is relayed, not dropped.
+    """
+    where = await _lookup(tables, client, channel_id)
+    if where is not None:
+        return where
+    guild_id = _guild_of(client, channel_id)
+    watch = sync_watch(tables)
+    if guild_id is None or not watch.busy(guild_id):
+        return None
+    log.debug("Channel %s has no room yet: waiting for the sync of guild %s", channel_id, guild_id)
+    await watch.settled([guild_id])
+    return await _lookup(tables, client, channel_id)
+
+
+def _guild_of(client: discord.Client, channel_id: int) -> int | None:
+    """The guild of a channel or thread that discord.py knows; None for a DM or unknown."""
+    guild = getattr(client.get_channel(channel_id), "guild", None)
+    return guild.id if isinstance(guild, discord.Guild) else None
+
+
+async def _lookup(
+    tables: BridgeTables, client: discord.Client, channel_id: int
+) -> Destination | None:
     row = await tables.portals.get(channel_id)
     if row and row.room_id:
         return Destination(channel_id, row.room_id, row.guild_id)

@@ -25,6 +25,7 @@ from ...convert.m2d.polls import END_TYPES as POLL_END_TYPES
 from ...convert.m2d.polls import START_TYPES as POLL_START_TYPES
 from ...db.rows import PortalRow
 from ...permissions import Level, permission_level
+from ...portal.sync_watch import portal_by_room
 from ...stats import TO_DISCORD
 from . import edits, pins, polls, reactions, send
 from .failures import reason_for, report_failure
@@ -99,7 +100,8 @@ async def _already_relayed(services: M2DServices, event: Any) -> bool:
 
 
 async def _handle(services: M2DServices, event: Any) -> None:
-    portal = await services.tables.portal_by_room(str(event.room_id))
+    # Waits for syncs in progress: the room may be one just created, not yet recorded.
+    portal = await portal_by_room(services.tables, str(event.room_id))
     if portal is None or not _after_bridging(portal, event):
         return
     if permission_level(str(event.sender), services.options.permissions) < Level.RELAY:
