@@ -22,7 +22,8 @@ from mautrix.types import (
 )
 
 from .actions.admin.services import AdminServices
-from .actions.d2m.catch_up import queue_catch_up
+from .actions.d2m.catch_up import CatchUp
+from .actions.d2m.catch_up_window import CatchUpWindow
 from .actions.d2m.services import RelayServices
 from .actions.m2d import handle as matrix_to_discord
 from .actions.m2d.services import M2DServices
@@ -81,12 +82,14 @@ class Bridge:
         self.started = False  # /ready: start() has finished and stop() has not begun
         self.discord = BridgeDiscordClient(http_trace=ratelimit_trace(self.metrics))
         self.discord.gateway_listeners.append(self.gateway.observe)
+        self.discord.dispatch_guard.listeners.append(self.metrics.dispatch_error)
         self._gateway_task: asyncio.Task | None = None
         self.media: MediaRepo | None = None
         self.puppets: Puppets | None = None
         self.guilds: GuildBridge | None = None
         self.relay: RelayServices | None = None
         self.m2d: M2DServices | None = None
+        self.catch_up: CatchUp | None = None
         self.typing: TypingRelay | None = None  # Matrix typing → Discord (ephemeral events)
         self.avatars: AvatarProxy | None = None
         self.file_links: FileLinks | None = None
@@ -107,7 +110,7 @@ class Bridge:
         self.database = await open_database(
             url, config["appservice.database.min_size"], config["appservice.database.max_size"]
         )
-        self.appservice = BridgeAppService(config, self.database)
+        self.appservice = BridgeAppService(config, self.database, self.metrics)
         # Pushed events wait for the handlers; those to relay are kept until relayed.
         self.appservice.handlers_ready.clear()
         prefix = config["bridge.command_prefix"]
@@ -182,7 +185,16 @@ class Bridge:
     async def _before_connect(self) -> None:
         """Logged in, gateway not yet connected: queue what must come before live events."""
         assert self.relay is not None and self.appservice is not None
-        await queue_catch_up(self.relay, self.discord.ready_event)
+        # Each channel's catch-up, for the first READY and again at every new session.
+        self.catch_up = CatchUp(
+            self.relay,
+            CatchUpWindow(
+                self.config["bridge.catch_up.window_messages"],
+                self.config["bridge.catch_up.window_hours"],
+            ),
+        )
+        await self.catch_up.queue_first()
+        self.discord.gateway_listeners.append(self.catch_up.on_gateway)
         # Matrix events kept from before a restart go first, then the homeserver's new pushes
         # (held until now: relaying needs Discord logged in).
         await self._queue_kept_events()

@@ -74,7 +74,7 @@ def wire_parts(bridge: Bridge) -> None:
     bridge.appservice.is_ghost = bridge.puppets.is_ghost
     bridge.puppets.join_rule_of = bridge.guilds.state.join_rule
     DiscordDispatcher(bridge.discord, bridge.guilds, bridge.puppets)
-    webhooks = Webhooks(tables, bridge.discord)
+    webhooks = Webhooks(tables, bridge.discord, on_wait=bridge.metrics.delivery_wait)
     bridge.relay = RelayServices(
         bot=bridge.appservice.intent,
         tables=tables,

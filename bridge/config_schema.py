@@ -120,6 +120,11 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule("homeserver.verify_ssl", "true or false", lambda v: isinstance(v, bool)),
     Rule(
+        "homeserver.max_retry_wait",
+        "a number of seconds above 0",
+        lambda v: isinstance(v, int | float) and not isinstance(v, bool) and v > 0,
+    ),
+    Rule(
         "appservice.address", "an http:// or https:// URL", lambda v: _is_url(v, ("http", "https"))
     ),
     Rule("appservice.hostname", "an interface to listen on, e.g. 127.0.0.1", _is_text),
@@ -234,6 +239,16 @@ RULES: tuple[Rule, ...] = (
         "bridge.provisioning.shared_secret",
         'a secret of at least 16 characters, or "" to turn the provisioning API off',
         lambda v: isinstance(v, str) and (v == "" or len(v) >= 16),
+    ),
+    Rule(
+        "bridge.catch_up.window_messages",
+        "a number of messages from 0 (off) to 1000",
+        lambda v: _is_int(v, 0, 1000),
+    ),
+    Rule(
+        "bridge.catch_up.window_hours",
+        "a number of hours from 0 (off) to 720",
+        lambda v: isinstance(v, int | float) and not isinstance(v, bool) and 0 <= v <= 720,
     ),
     Rule("bridge.limits.max_file_size", "a number of bytes of at least 1", lambda v: _is_int(v, 1)),
     Rule(

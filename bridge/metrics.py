@@ -133,6 +133,39 @@ class BridgeMetrics:
             "it was lost.",
             registry=r,
         )
+        self.gateway_dispatch_errors = Counter(
+            PREFIX + "gateway_dispatch_errors",
+            "Discord gateway dispatches that could not be read (skipped; the connection goes "
+            "on), by event: the dispatch type (MESSAGE_CREATE, ...) or the bridge handler that "
+            "failed (on_message, ...).",
+            ["event"],
+            registry=r,
+        )
+        self.homeserver_waiting = Gauge(
+            PREFIX + "homeserver_waiting_sends",
+            "Discord → Matrix requests waiting for the homeserver to answer again (it was "
+            "unreachable, or answered 502/503/504 or 429); each channel's queue waits behind.",
+            registry=r,
+        )
+        self.homeserver_retries = Counter(
+            PREFIX + "homeserver_retries",
+            "Times a Discord → Matrix request was tried again after the homeserver was "
+            "unreachable or answered 502/503/504 or 429.",
+            registry=r,
+        )
+        self.delivery_retries = Counter(
+            PREFIX + "discord_delivery_retries",
+            "Times a Matrix message's webhook request to Discord was tried again after a 429 "
+            "(rate_limited) or a 5xx (server_error) that discord.py gave up on, by cause.",
+            ["cause"],
+            registry=r,
+        )
+        self.delivery_retry_seconds = Counter(
+            PREFIX + "discord_delivery_retry_wait_seconds",
+            "Seconds the bridge waited before those retries (the room's queue waits too).",
+            ["cause"],
+            registry=r,
+        )
         self.ready = Gauge(
             PREFIX + "ready",
             "1 once the bridge has started and the Discord gateway is connected, else 0.",
@@ -150,6 +183,15 @@ class BridgeMetrics:
         if origin_ms is not None:
             seconds = max(time.time() - origin_ms / 1000, 0.0)
             self.relay_latency.labels(direction).observe(seconds)
+
+    def delivery_wait(self, cause: str, seconds: float) -> None:
+        """A webhook request to Discord waits ``seconds`` before it is tried again."""
+        self.delivery_retries.labels(cause).inc()
+        self.delivery_retry_seconds.labels(cause).inc(max(seconds, 0.0))
+
+    def dispatch_error(self, event: str) -> None:
+        """One gateway dispatch (or bridge handler) of ``event`` failed and was skipped."""
+        self.gateway_dispatch_errors.labels(event).inc()
 
     def failed(self, direction: str, error: BaseException) -> None:
         """One event not relayed, counted under :func:`failure_reason` of ``error``."""

@@ -106,7 +106,14 @@ def _rest_faults(request: web.Request) -> dict[str, Any]:
     return {
         "delay": faults.delay,
         "rules": [
-            {"status": r.status, "count": r.count, "pattern": r.pattern} for r in faults.rules
+            {
+                "status": r.status,
+                "count": r.count,
+                "pattern": r.pattern,
+                "retry_after": r.retry_after,
+                "via": r.via,
+            }
+            for r in faults.rules
         ],
     }
 
@@ -118,15 +125,21 @@ async def get_faults(request: web.Request) -> web.Response:
 
 @control_handler
 async def set_rest_faults(request: web.Request) -> web.Response:
-    """``{"delay": s}`` and/or ``{"fail": {"status", "count", "pattern"}}``."""
+    """``{"delay": s}`` and/or ``{"fail": {"status", "count", "pattern", "retry_after"?,
+    "via"?}}`` (429 and 204: see :class:`.faults.FaultRule`)."""
     data, faults = await body(request), emulator_of(request).faults
     if "delay" in data:
         faults.delay = max(0.0, float(data["delay"]))
     fail = data.get("fail")
     if fail is not None:
         count = fail.get("count", 1)
+        retry_after = fail.get("retry_after")
         faults.fail_next(
-            None if count is None else int(count), int(fail.get("status", 500)), fail.get("pattern")
+            None if count is None else int(count),
+            int(fail.get("status", 500)),
+            fail.get("pattern"),
+            retry_after=None if retry_after is None else float(retry_after),
+            via=bool(fail.get("via", False)),
         )
     return ok(_rest_faults(request))
 
@@ -167,6 +180,16 @@ async def gateway_invalidate(request: web.Request) -> web.Response:
 
 
 @control_handler
+async def gateway_dispatch(request: web.Request) -> web.Response:
+    """Send ``{"t", "d"}`` as it is (``d`` any JSON) to every connected gateway session."""
+    data = await body(request)
+    if not isinstance(data.get("t"), str):
+        raise ValueError("t must be the dispatch's type, a string")
+    sessions = get_hub(request.app).dispatch_raw(data["t"], data.get("d"))
+    return ok({"sessions": sessions})
+
+
+@control_handler
 async def gateway_delay(request: web.Request) -> web.Response:
     data = await body(request)
     hub = get_hub(request.app)
@@ -187,4 +210,5 @@ ROUTES: list[Route] = [
     ("POST", "/faults/gateway/reconnect", gateway_reconnect),
     ("POST", "/faults/gateway/invalidate", gateway_invalidate),
     ("POST", "/faults/gateway/delay", gateway_delay),
+    ("POST", "/gateway/dispatch", gateway_dispatch),
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -155,10 +156,23 @@ class DiscordEmulator:
         if self.faults.delay:
             await asyncio.sleep(self.faults.delay)
         rule = self.faults.take(request.method, request.path.removeprefix(API_PREFIX))
-        if rule is not None:
-            body = {"message": f"{rule.status}: {_reason(rule.status)}", "code": 0}
-            return json_response(body, rule.status)
-        return await handler(request)
+        if rule is None:
+            return await handler(request)
+        if rule.status == 204:  # done, but answered without a body (``wait`` ignored)
+            await handler(request)
+            return web.Response(status=204)
+        if rule.status == 429:
+            retry = rule.retry_after if rule.retry_after is not None else 0.1
+            limited = {"message": "You are being rate limited.", "retry_after": retry}
+            response = json_response({**limited, "global": False, "code": 0}, 429)
+            response.headers["Retry-After"] = str(math.ceil(retry))
+            response.headers["X-RateLimit-Reset-After"] = f"{retry:.3f}"
+            response.headers["X-RateLimit-Scope"] = "user"
+            if rule.via:
+                response.headers["Via"] = "1.1 google"
+            return response
+        body = {"message": f"{rule.status}: {_reason(rule.status)}", "code": 0}
+        return json_response(body, rule.status)
 
     @web.middleware
     async def _auth_mw(self, request: web.Request, handler: Handler) -> web.StreamResponse:
