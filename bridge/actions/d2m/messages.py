@@ -110,6 +110,12 @@ async def relay_new(
             )
             rows.append(part_row(message, where, index, part, event_id, intent))
     finally:
+        if message.edit_time_us is not None:
+            # Edited before it was first relayed (catch-up): a send made before a kill -9 and
+            # not recorded holds the old text, and the homeserver answers this one (same
+            # transaction id) with it. Record no edit: the catch-up window sends the edit.
+            for row in rows:
+                row.edited_us = None
         # Even when a later part failed, the parts sent are remembered (edits, deletions).
         await services.tables.message_parts.upsert_many(rows)
     return rows
