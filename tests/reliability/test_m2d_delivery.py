@@ -7,7 +7,6 @@ Every message arrives once, in order, and no "Not delivered" notice is sent for 
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -23,8 +22,9 @@ from tests.fixtures.bridge import StartBridge
 from tests.fixtures.community import Community, eventually
 from tests.fixtures.discord import SandboxGuild
 from tests.fixtures.lounge import Lounge
+from tests.reliability.shared import EXECUTE
+from tests.reliability.shared import query as _query
 
-EXECUTE = r"^POST /webhooks/\d+/[^/]+$"
 EXECUTE_ROUTE = "POST /webhooks/{webhook_id}/{webhook_token}"
 NOT_DELIVERED = "Not delivered"
 
@@ -151,11 +151,6 @@ async def test_an_answer_without_body_is_delivered_and_later_edits_follow(
 
 async def _some(values: list[Any]) -> bool | None:
     return True if values else None
-
-
-def _query(database: Path, sql: str, *args: Any) -> list[tuple[Any, ...]]:
-    with sqlite3.connect(database) as connection:
-        return list(connection.execute(sql, args))
 
 
 @pytest.mark.slow
