@@ -6,6 +6,11 @@
 - :func:`bridge_environ` / :func:`bridge_command` / :class:`Child`: the real command
   ``python -m bridge -c CONFIG ...`` with ``DISCORD_BRIDGE__*`` overrides, under ``taskset -c 0``
   (optionally under ``-m cProfile -o FILE``), its CPU sampled every 50 ms;
+- :func:`bench_setup` (a fresh folder with a config and its registration), :func:`run_bench`
+  (run a bench's coroutine: Ctrl-C stops it cleanly with status 130, an error with 1, the
+  folders removed after a success unless ``--keep``) and the argparse types
+  :func:`positive_int` / :func:`positive_float` / :func:`non_negative_int` /
+  :func:`non_negative_float`;
 - :func:`start_bridge`: the long-running bridge for one guild (``bridge.guilds: [G]``), waited for
   until ``GET /_matrix/mau/ready`` answers 200 (it does once every configured guild's rooms
   exist); :class:`RunningBridge` then maps channel id → room id (the ``portal`` table of its
@@ -16,25 +21,132 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import atexit
 import contextlib
+import logging
 import os
 import shutil
 import signal
 import sqlite3
 import sys
+import tempfile
 import time
+import traceback
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from aiohttp import ClientError, ClientSession, ClientTimeout
+
+from bridge.interrupt import run_command
+from bridge.sandbox.bridge_config import write_sandbox_config
+from bridge.sandbox.homeserver import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 TICK = os.sysconf("SC_CLK_TCK")
 READY_PATH = "/_matrix/mau/ready"
 CATEGORY = 4  # Discord's channel type of a category
 Samples = list[tuple[float, float]]  # (time.monotonic() s, the child's CPU s)
+SERVER = "sandbox.local"
+# Nobody is an admin: an admin on another server would be invited to each space (federation
+# denied, a warning); local users may still talk through the bridge.
+PERMISSIONS = {"*": "relay", SERVER: "user"}
+FOLDERS: list[Path] = []  # made by bench_setup: removed or kept by run_bench
+
+
+def _number(text: str, kind: type[int] | type[float], least: float, wanted: str) -> Any:
+    try:
+        value = kind(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not {wanted}") from None
+    if value < least or value != value:  # NaN too
+        raise argparse.ArgumentTypeError(f"{text!r} is not {wanted}")
+    return value
+
+
+def positive_int(text: str) -> int:
+    """argparse ``type=``: a whole number ≥ 1."""
+    return int(_number(text, int, 1, "a whole number of at least 1"))
+
+
+def non_negative_int(text: str) -> int:
+    """argparse ``type=``: a whole number ≥ 0."""
+    return int(_number(text, int, 0, "a whole number of at least 0"))
+
+
+def positive_float(text: str) -> float:
+    """argparse ``type=``: a number > 0 (and finite)."""
+    value = float(_number(text, float, 0, "a number above 0"))
+    if value <= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number above 0")
+    return value
+
+
+def non_negative_float(text: str) -> float:
+    """argparse ``type=``: a number ≥ 0 (and finite)."""
+    value = float(_number(text, float, 0, "a number of at least 0"))
+    if value == float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
+    return value
+
+
+def add_keep(parser: argparse.ArgumentParser) -> None:
+    """The ``--keep`` option every bench has."""
+    parser.add_argument(
+        "--keep",
+        action="store_true",
+        help="keep the bench's /tmp/bridge-* folder (logs, databases) after a success "
+        "(it is always kept after a failure or Ctrl-C)",
+    )
+
+
+def bench_setup(prefix: str) -> tuple[Path, int, Path, Path]:
+    """A fresh folder ``/tmp/PREFIX*`` (printed) with a config for a free appservice port
+    (no admins) and its registration: (folder, port, config, registration). :func:`run_bench`
+    removes it after a success unless ``--keep``."""
+    logging.basicConfig(level=logging.WARNING)
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
+    FOLDERS.append(folder)
+    print(f"bench folder: {folder} (logs, databases)", flush=True)
+    port = free_port()
+    config_path = write_sandbox_config(folder, port, {"bridge": {"permissions": PERMISSIONS}})
+    return folder, port, config_path, folder / "registration.yaml"
+
+
+def run_bench(work: Coroutine[Any, Any, int | None], keep: bool = False) -> NoReturn:
+    """Run a bench's ``work`` and exit with its status (None: 0). The first Ctrl-C or SIGTERM
+    cancels it (its ``finally`` blocks stop the bridge, Synapse, the emulator) and prints
+    ``interrupted`` (status 130 or 143); an error prints ``FAILED: ...`` (status 1). The
+    folders of :func:`bench_setup` are removed after a success unless ``keep``, else
+    printed. The process then ends at once: no stray thread keeps it (or a database) alive."""
+
+    async def status_of() -> int:
+        return (await work) or 0
+
+    try:
+        status = run_command(status_of())
+    except SystemExit as error:  # e.g. SystemExit("gateway probe: ...")
+        if not isinstance(error.code, int):
+            print(f"FAILED: {error.code}", flush=True)
+        status = error.code if isinstance(error.code, int) else 1
+    except Exception as error:
+        traceback.print_exc()
+        print(f"FAILED: {type(error).__name__}: {error}", flush=True)
+        status = 1
+    if status in (128 + signal.SIGINT, 128 + signal.SIGTERM):
+        print("interrupted", flush=True)
+    for folder in FOLDERS:
+        if status == 0 and not keep:
+            shutil.rmtree(folder, ignore_errors=True)
+        elif folder.exists():
+            print(f"kept the bench folder {folder}", flush=True)
+    atexit._run_exitfuncs()  # e.g. a LocalSynapse still running is killed
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(status)
 
 
 def cpu_seconds(pid: int) -> float | None:

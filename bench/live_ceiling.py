@@ -1,7 +1,7 @@
 """The live relay's own ceiling: the running bridge against an instant homeserver, on one core.
 
 Usage: .venv/bin/python bench/live_ceiling.py [--messages 5000] [--events 3000] [--channels 20]
-       [--authors 50] [--only d2m|m2d] [--profile d2m|m2d] [--top 30]
+       [--authors 50] [--only d2m|m2d] [--profile d2m|m2d] [--top 30] [--keep]
 
 Starts the Discord emulator and the stub homeserver (``bench/stub``) in this process, pinned to
 the other cores, seeds a guild of ``--channels`` text channels and ``--authors`` members, and
@@ -19,8 +19,10 @@ pinned to core 0 (``taskset -c 0``; ``harness.py``). Then, as fast as they can b
   transactions (100 events each, one in flight). Rate: from the first transaction's send to
   the last webhook message stored in the emulator (MESSAGE_CREATE). Discord's rate limits off.
 For each: the bridge child's CPU ms per message in that window. ``--profile D`` runs direction D
-once more with the child under cProfile and prints the top functions. Exit status 1 if any
-message was lost. The last line is the headline: both rates on one core.
+once more with the whole child process under cProfile (start-up included), writes the file into
+that run's bench folder (path printed) and prints the top functions. Exit status 1 if any
+message was lost, 130 on Ctrl-C. The last line is the headline: both rates on one core, the
+targets beside them. The bench folders are removed after a success unless ``--keep``.
 """
 
 from __future__ import annotations
@@ -33,7 +35,14 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness import pin_parent, where  # bench/, beside this script
+from harness import (  # bench/, beside this script
+    add_keep,
+    pin_parent,
+    positive_float,
+    positive_int,
+    run_bench,
+    where,
+)
 from live_guild import LiveGuild, live_guild
 
 TARGETS = {"d2m": 1000.0, "m2d": 500.0}  # issue 16: messages or events per second, one core
@@ -182,20 +191,30 @@ def print_profile(path: Path, top: int) -> None:
     stats.sort_stats("tottime").print_stats(top)
 
 
-async def run(args: argparse.Namespace, direction: str, profile: Path | None) -> list[Phase]:
+async def run(args: argparse.Namespace, direction: str, profile: bool = False) -> list[Phase]:
+    """One direction against a new live guild (its own bench folder); with ``profile``, the
+    child under cProfile into ``DIRECTION.prof`` there, its top functions printed."""
     async with live_guild(
         args.channels,
         args.authors,
         name=f"{direction}-{'profile' if profile else 'run'}",
-        profile=profile,
+        profile=f"{direction}.prof" if profile else None,
         pin=args.pin,
         overrides=dict(o.split("=", 1) for o in args.set),
         prefix="bridge-live-ceiling-",
     ) as live:
-        print(f"  (bridge ready in {live.bridge.ready_seconds:.1f} s; logs in {live.folder})")
+        print(f"  (bridge ready in {live.bridge.ready_seconds:.1f} s)", flush=True)
         if direction == "d2m":
-            return await d2m(live, args.messages, args.timeout)
-        return await m2d(live, args.events, args.timeout)
+            phases = await d2m(live, args.messages, args.timeout)
+        else:
+            phases = await m2d(live, args.events, args.timeout)
+    if profile:  # the child has stopped: cProfile wrote its file
+        output = live.folder / f"{direction}.prof"
+        unit = "messages" if direction == "d2m" else "events"
+        print(phases[-1].describe(unit))
+        print(f"  profile written to {output}")
+        print_profile(output, args.top)
+    return phases
 
 
 async def main(args: argparse.Namespace) -> int:
@@ -216,11 +235,8 @@ async def main(args: argparse.Namespace) -> int:
                 print(phase.describe(unit, target), flush=True)
             heads[direction] = phases[-1].rate
         if args.profile:
-            output = Path(f"/tmp/live-ceiling-{args.profile}.prof")
             print(f"cProfile of {args.profile} (the whole bridge process, start-up included):")
-            phases = await run(args, args.profile, output)
-            print(phases[-1].describe("messages" if args.profile == "d2m" else "events"))
-            print_profile(output, args.top)
+            await run(args, args.profile, profile=True)
     except Lost as error:
         print(f"LOST: {error}")
         return 1
@@ -235,14 +251,35 @@ async def main(args: argparse.Namespace) -> int:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--messages", type=int, default=5000, help="Discord → Matrix, steady")
-    parser.add_argument("--events", type=int, default=3000, help="Matrix → Discord")
-    parser.add_argument("--channels", type=int, default=20)
-    parser.add_argument("--authors", type=int, default=50)
+    parser.add_argument(
+        "--messages",
+        type=positive_int,
+        default=5000,
+        help="Discord → Matrix steady-state messages, in all, across the channels (5000)",
+    )
+    parser.add_argument(
+        "--events",
+        type=positive_int,
+        default=3000,
+        help="Matrix → Discord events, in all, across the rooms (3000)",
+    )
+    parser.add_argument("--channels", type=positive_int, default=20, help="text channels (20)")
+    parser.add_argument(
+        "--authors", type=positive_int, default=50, help="Discord members who post (50)"
+    )
     parser.add_argument("--only", choices=("d2m", "m2d"), help="just this direction")
-    parser.add_argument("--profile", choices=("d2m", "m2d"), help="profile it once more")
-    parser.add_argument("--top", type=int, default=30, help="functions shown in the profile")
-    parser.add_argument("--timeout", type=float, default=120, help="seconds per burst")
+    parser.add_argument(
+        "--profile",
+        choices=("d2m", "m2d"),
+        help="run this direction once more with the whole bridge child process under cProfile "
+        "(start-up included); the .prof file goes into that run's bench folder (path printed)",
+    )
+    parser.add_argument(
+        "--top", type=positive_int, default=30, help="functions shown in the profile (30)"
+    )
+    parser.add_argument(
+        "--timeout", type=positive_float, default=120, help="seconds per burst (120)"
+    )
     parser.add_argument(
         "--set",
         action="append",
@@ -250,5 +287,11 @@ if __name__ == "__main__":
         metavar="KEY=VALUE",
         help="a bridge setting, e.g. APPSERVICE__DATABASE__MAX_SIZE=1 (DISCORD_BRIDGE__ implied)",
     )
-    parser.add_argument("--no-pin", dest="pin", action="store_false", help="no taskset")
-    sys.exit(asyncio.run(main(parser.parse_args())))
+    parser.add_argument(
+        "--no-pin", dest="pin", action="store_false", help="no taskset: the bridge not on core 0"
+    )
+    add_keep(parser)
+    arguments = parser.parse_args()
+    if any("=" not in o for o in arguments.set):
+        parser.error("--set takes KEY=VALUE")
+    run_bench(main(arguments), arguments.keep or bool(arguments.profile))

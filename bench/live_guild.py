@@ -23,8 +23,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from harness import RunningBridge, start_bridge
-from import_throughput import bench_setup
+from harness import RunningBridge, bench_setup, start_bridge
 from stub_homeserver import StubHomeserver
 
 from bridge.sandbox.discord.events import GatewayEvent
@@ -119,7 +118,7 @@ async def live_guild(
     channels: int = 20,
     authors: int = 50,
     name: str = "bridge",
-    profile: Path | None = None,
+    profile: str | None = None,
     pin: bool = True,
     discord_limits: bool = False,
     timeout: float = 120,
@@ -127,7 +126,8 @@ async def live_guild(
     overrides: dict[str, str] | None = None,
 ) -> AsyncIterator[LiveGuild]:
     """A new guild with ``channels`` text channels and ``authors`` members, bridged live by the
-    bridge child (under cProfile into ``profile`` if given; ``overrides``: more
+    bridge child (under cProfile into the file named ``profile`` in the bench folder, if given;
+    ``overrides``: more
     ``DISCORD_BRIDGE__*`` settings); stopped with SIGINT on exit."""
     folder, port, config, registration = bench_setup(prefix)
     emulator = DiscordEmulator(rate_limits=RateLimitConfig(enabled=discord_limits))
@@ -152,7 +152,7 @@ async def live_guild(
                 token,
                 guild.id,
                 name=name,
-                profile=profile,
+                profile=folder / profile if profile else None,
                 pin=pin,
                 timeout=timeout,
                 channels=channels,

@@ -1,7 +1,7 @@
 """Live relay under load: the time the bridge adds each way, against an instant homeserver.
 
 Usage: .venv/bin/python bench/relay_load.py [--seconds 30] [--rate 20] [--channels 20]
-       [--authors 20] [--baseline 200]
+       [--authors 20] [--baseline 200] [--keep]
 
 Starts the Discord emulator and the stub homeserver (``bench/stub``) in this process, pinned to
 the other cores, and the real bridge as a child pinned to core 0 (``harness.py``), bridging a
@@ -18,8 +18,11 @@ work (``--baseline`` of each, at the same pace): Discord → Matrix, a trivial d
 bare appservice send from this process to the stub (send → stored); Matrix → Discord, a bare
 transaction PUT from this process to a do-nothing appservice (send → received) plus a bare
 webhook execute to the emulator (send → stored). Added = total − baseline, for p50 and p99
-each (a baseline's p50/p99 is the sum of its two legs'). Exit status 1 if a message was lost.
-The last line is the headline: the added p50/p99 each way.
+each (a baseline's p50/p99 is the sum of its two legs'). At the default rate the four baseline
+legs (``--baseline`` samples each, paced at ``--rate``: 4 × 200 / 20 = 40 s) take longer than the
+load itself. Exit status 1 if a message was lost, 130 on Ctrl-C. The last line is the
+headline: the added p50/p99 each way, the targets beside them. The bench folder is removed
+after a success unless ``--keep``.
 """
 
 from __future__ import annotations
@@ -35,11 +38,23 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from aiohttp import ClientSession, web
-from harness import pin_parent, pinned_to_core_0, where  # bench/, beside this script
+from harness import (  # bench/, beside this script
+    add_keep,
+    pin_parent,
+    pinned_to_core_0,
+    positive_float,
+    positive_int,
+    run_bench,
+    where,
+)
 from live_guild import LiveGuild, live_guild
 
 TARGETS = {"p50": 5.0, "p99": 25.0}  # ms, issue 16, each way
 HERE = Path(__file__).resolve().parent
+
+
+class Lost(Exception):
+    """Messages that never arrived, or a baseline that could not start: the bench fails."""
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -84,7 +99,7 @@ async def warm_up(live: LiveGuild, timeout: float) -> None:
     for room_id, text in zip(live.rooms.values(), warm, strict=True):
         live.send_matrix(room_id, text)
     if await live.wait_d2m(texts, timeout) is None or await live.wait_m2d(warm, timeout) is None:
-        raise SystemExit("warm-up: messages lost")
+        raise Lost("warm-up: messages lost")
 
 
 async def load(live: LiveGuild, args: argparse.Namespace) -> tuple[list[float], list[float], str]:
@@ -154,7 +169,7 @@ async def gateway_baseline(live: LiveGuild, count: int, rate: float, pin: bool) 
     try:
         line = await asyncio.wait_for(probe.stdout.readline(), 60)
         if line.strip() != b"ready":
-            raise SystemExit(f"gateway probe: {line!r}")
+            raise Lost(f"gateway probe: {line!r}")
 
         async def read() -> None:
             assert probe.stdout is not None
@@ -285,10 +300,19 @@ def verdict(name: str, total: list[float], baseline: tuple[float, float]) -> tup
 async def main(args: argparse.Namespace) -> int:
     pinned = pin_parent(args.pin)
     print(f"Relay under load against the instant stub homeserver: {where(pinned)}")
+    try:
+        return await measure(args)
+    except Lost as error:
+        print(f"LOST: {error}")
+        return 1
+
+
+async def measure(args: argparse.Namespace) -> int:
+    """The load, then the baselines, then the verdicts; see the module's docstring."""
     async with live_guild(
         args.channels, args.authors, pin=args.pin, prefix="bridge-relay-load-"
     ) as live:
-        print(f"  bridge ready in {live.bridge.ready_seconds:.1f} s; logs in {live.folder}")
+        print(f"  bridge ready in {live.bridge.ready_seconds:.1f} s", flush=True)
         await warm_up(live, args.timeout)
         print(
             f"  load: {args.rate:g} messages/s Discord → Matrix across {args.channels} channels "
@@ -324,11 +348,32 @@ async def main(args: argparse.Namespace) -> int:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=30, help="of load")
-    parser.add_argument("--rate", type=float, default=20, help="per second, each way")
-    parser.add_argument("--channels", type=int, default=20)
-    parser.add_argument("--authors", type=int, default=20)
-    parser.add_argument("--baseline", type=int, default=200, help="samples per baseline leg")
-    parser.add_argument("--timeout", type=float, default=60, help="seconds to wait for arrivals")
-    parser.add_argument("--no-pin", dest="pin", action="store_false", help="no taskset")
-    sys.exit(asyncio.run(main(parser.parse_args())))
+    parser.add_argument("--seconds", type=positive_float, default=30, help="of load (30)")
+    parser.add_argument(
+        "--rate",
+        type=positive_float,
+        default=20,
+        help="messages per second each way, in all, across the channels (20)",
+    )
+    parser.add_argument("--channels", type=positive_int, default=20, help="text channels (20)")
+    parser.add_argument(
+        "--authors", type=positive_int, default=20, help="Discord members who post (20)"
+    )
+    parser.add_argument(
+        "--baseline",
+        type=positive_int,
+        default=200,
+        help="samples per baseline leg (four legs, each paced at --rate: 200 at 20/s is 40 s; "
+        "this dominates a short run's time)",
+    )
+    parser.add_argument(
+        "--timeout", type=positive_float, default=60, help="seconds to wait for arrivals (60)"
+    )
+    parser.add_argument(
+        "--no-pin", dest="pin", action="store_false", help="no taskset: the bridge not on core 0"
+    )
+    add_keep(parser)
+    arguments = parser.parse_args()
+    if arguments.seconds * arguments.rate < 1:
+        parser.error("--seconds × --rate must make at least one message")
+    run_bench(main(arguments), arguments.keep)

@@ -1,7 +1,7 @@
 """Scale: a 50 000-member guild against an instant homeserver, on one core (not a test).
 
 Usage: .venv/bin/python bench/scale.py [--members 50000] [--channels 500] [--categories 50]
-       [--roles 250] [--emoji 200] [--messages 10000] [--authors 2000] [--profile]
+       [--roles 250] [--emoji 200] [--messages 10000] [--authors 2000] [--profile] [--keep]
 
 Seeds the Discord emulator (in this process, on the other cores) with one guild: members in
 bulk (``store.seed_members``, no events), each holding three ordinary roles and every
@@ -24,8 +24,10 @@ Measured:
   ``reset_counts()``): seconds until in sync, state events sent (target 0), requests.
 
 ``--profile`` runs the first child under cProfile (``-m cProfile -o``) and prints the top
-functions. Exit status 1 if a sync never completes or a message is lost. The last line is
-the headline: time to sync and RSS for the member count.
+functions (the file stays in the bench folder, path printed; the folder is then kept). Exit
+status 1 if a sync never completes or a message is lost, 130 on Ctrl-C. The last line is the
+headline: time to sync and RSS for the member count. The bench folder is removed after a
+success unless ``--keep`` (or ``--profile``).
 """
 
 from __future__ import annotations
@@ -37,8 +39,19 @@ import sys
 import time
 from pathlib import Path
 
-from harness import RunningBridge, pin_parent, start_bridge, where
-from import_throughput import bench_setup  # bench/, beside this script
+from harness import (  # bench/, beside this script
+    RunningBridge,
+    add_keep,
+    bench_setup,
+    non_negative_float,
+    non_negative_int,
+    pin_parent,
+    positive_float,
+    positive_int,
+    run_bench,
+    start_bridge,
+    where,
+)
 from scale_guild import ScaleGuild, Sizes, out_of_sync, post_message, seed_guild
 from stub_homeserver import StubHomeserver
 
@@ -126,21 +139,21 @@ async def main(args: argparse.Namespace) -> int:
     folder, port, config, _ = bench_setup("bridge-scale-")
     registration = folder / "registration.yaml"
     emulator = DiscordEmulator(rate_limits=RateLimitConfig(enabled=False))
-    await emulator.start()
-    bot, _, token = emulator.store.create_bot("Scale Bridge")
-    sizes = Sizes(args.members, args.channels, args.categories, args.roles, args.emoji)
-    seeding = time.monotonic()
-    seeded = seed_guild(emulator, bot.id, sizes)
-    print(
-        f"Scale: {sizes.members} members, {sizes.channels} channels in {sizes.categories} "
-        f"categories, {sizes.roles} roles, {sizes.emoji} emoji (seeded in "
-        f"{time.monotonic() - seeding:.1f} s); {where(pinned)}; logs in {folder}",
-        flush=True,
-    )
     profile = folder / "first-sync.prof" if args.profile else None
     setup = (folder, port, config)
     status = 0
     try:
+        await emulator.start()
+        bot, _, token = emulator.store.create_bot("Scale Bridge")
+        sizes = Sizes(args.members, args.channels, args.categories, args.roles, args.emoji)
+        seeding = time.monotonic()
+        seeded = seed_guild(emulator, bot.id, sizes)
+        print(
+            f"Scale: {sizes.members} members, {sizes.channels} channels in {sizes.categories} "
+            f"categories, {sizes.roles} roles, {sizes.emoji} emoji (seeded in "
+            f"{time.monotonic() - seeding:.1f} s); {where(pinned)}",
+            flush=True,
+        )
         async with StubHomeserver(registration) as stub:
             first, ready_s, sync_s = await run_until_in_sync(
                 "first", setup, stub, emulator, token, seeded, args, profile
@@ -202,7 +215,10 @@ async def main(args: argparse.Namespace) -> int:
     finally:
         await emulator.stop()
     if profile is not None and profile.exists():
-        print(f"cProfile of the first run (top {args.top} by cumulative, then own time):")
+        print(
+            f"cProfile of the first run, in {profile} (top {args.top} by cumulative, then own "
+            "time):"
+        )
         report = pstats.Stats(str(profile), stream=sys.stdout)
         report.sort_stats("cumulative").print_stats(args.top)
         report.sort_stats("tottime").print_stats(args.top)
@@ -216,17 +232,57 @@ async def main(args: argparse.Namespace) -> int:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--members", type=int, default=50_000)
-    parser.add_argument("--channels", type=int, default=500)
-    parser.add_argument("--categories", type=int, default=50)
-    parser.add_argument("--roles", type=int, default=250)
-    parser.add_argument("--emoji", type=int, default=200)
-    parser.add_argument("--messages", type=int, default=10_000)
-    parser.add_argument("--authors", type=int, default=2_000)
-    parser.add_argument("--window", type=int, default=200, help="messages not yet arrived")
-    parser.add_argument("--timeout", type=float, default=600, help="seconds per phase")
-    parser.add_argument("--settle", type=float, default=1.0, help="s after the restart's sync")
-    parser.add_argument("--profile", action="store_true", help="the first run under cProfile")
-    parser.add_argument("--top", type=int, default=30, help="functions shown in the profile")
-    parser.add_argument("--no-pin", dest="pin", action="store_false", help="no taskset")
-    sys.exit(asyncio.run(main(parser.parse_args())))
+    parser.add_argument(
+        "--members", type=positive_int, default=50_000, help="guild members (50000)"
+    )
+    parser.add_argument(
+        "--channels", type=positive_int, default=500, help="text channels, in all (500)"
+    )
+    parser.add_argument(
+        "--categories",
+        type=non_negative_int,
+        default=50,
+        help="categories the channels are split into (50)",
+    )
+    parser.add_argument("--roles", type=non_negative_int, default=250, help="guild roles (250)")
+    parser.add_argument("--emoji", type=non_negative_int, default=200, help="custom emoji (200)")
+    parser.add_argument(
+        "--messages",
+        type=positive_int,
+        default=10_000,
+        help="traffic: messages in all, across the channels (10000)",
+    )
+    parser.add_argument(
+        "--authors", type=positive_int, default=2_000, help="traffic: distinct authors (2000)"
+    )
+    parser.add_argument(
+        "--window",
+        type=positive_int,
+        default=200,
+        help="traffic: messages posted but not yet at the stub, at most (200)",
+    )
+    parser.add_argument(
+        "--timeout", type=positive_float, default=600, help="seconds per phase (600)"
+    )
+    parser.add_argument(
+        "--settle",
+        type=non_negative_float,
+        default=1.0,
+        help="seconds to wait after the restart's sync before counting (1)",
+    )
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="the first run's whole child process under cProfile (start-up included)",
+    )
+    parser.add_argument(
+        "--top", type=positive_int, default=30, help="functions shown in the profile (30)"
+    )
+    parser.add_argument(
+        "--no-pin", dest="pin", action="store_false", help="no taskset: the bridge not on core 0"
+    )
+    add_keep(parser)
+    arguments = parser.parse_args()
+    if arguments.authors > arguments.members:
+        parser.error("--authors must be at most --members")
+    run_bench(main(arguments), arguments.keep or arguments.profile)

@@ -1,9 +1,12 @@
 """An instant homeserver for benchmarks: answers at once, from memory (not a real server).
 
 Usage as a process: .venv/bin/python bench/stub_homeserver.py --registration REG.yaml
-       [--port 0] [--server-name sandbox.local] [--max-seconds 600]
-prints one JSON line (``url``, ``stats_url``) and serves until SIGINT/SIGTERM or
-``--max-seconds``. From Python: ``async with StubHomeserver(registration) as hs:`` then
+       [--port 0] [--server-name sandbox.local] [--max-seconds 600] [--no-push]
+prints one JSON line (``url``, ``stats_url``) once it listens and serves until SIGINT/SIGTERM
+or ``--max-seconds``; when it stops it prints a second JSON line, the final stats (as ``GET
+/_stub/stats`` answers them), and exits 0. ``--no-push`` keeps events to itself (no
+transactions to the appservice). The registration is the bridge's (``python -m bridge -c
+config.yaml -g -r registration.yaml`` writes one). From Python: ``async with StubHomeserver(registration) as hs:`` then
 ``hs.url`` and ``hs.stats()``.
 
 The entry point only: the homeserver lives in the ``stub`` package beside this script

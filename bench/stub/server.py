@@ -1,9 +1,12 @@
 """An instant homeserver for benchmarks: answers at once, from memory (not a real server).
 
 Usage as a process: .venv/bin/python bench/stub_homeserver.py --registration REG.yaml
-       [--port 0] [--server-name sandbox.local] [--max-seconds 600]
-prints one JSON line (``url``, ``stats_url``) and serves until SIGINT/SIGTERM or
-``--max-seconds``. From Python: ``async with StubHomeserver(registration) as hs:`` then
+       [--port 0] [--server-name sandbox.local] [--max-seconds 600] [--no-push]
+prints one JSON line (``url``, ``stats_url``) once it listens and serves until SIGINT/SIGTERM
+or ``--max-seconds``; when it stops it prints a second JSON line, the final stats (as ``GET
+/_stub/stats`` answers them), and exits 0. ``--no-push`` keeps events to itself (no
+transactions to the appservice). The registration is the bridge's (``python -m bridge -c
+config.yaml -g -r registration.yaml`` writes one). From Python: ``async with StubHomeserver(registration) as hs:`` then
 ``hs.url`` and ``hs.stats()``.
 
 It speaks the parts of the client-server and appservice API the bridge uses: versions,
@@ -167,12 +170,12 @@ async def serve(args: argparse.Namespace) -> None:
     stub = StubHomeserver(
         Path(args.registration), server_name=args.server_name, port=args.port, push=not args.no_push
     )
-    await stub.start()
-    print(json.dumps({"url": stub.url, "stats_url": f"{stub.url}/_stub/stats"}), flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
+    for sig in (signal.SIGINT, signal.SIGTERM):  # before the url line: a signal may follow it
         loop.add_signal_handler(sig, stop.set)
+    await stub.start()
+    print(json.dumps({"url": stub.url, "stats_url": f"{stub.url}/_stub/stats"}), flush=True)
     try:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), args.max_seconds)
@@ -184,9 +187,19 @@ async def serve(args: argparse.Namespace) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--registration", required=True, help="the bridge's registration.yaml")
-    parser.add_argument("--port", type=int, default=0)
-    parser.add_argument("--server-name", default="sandbox.local")
-    parser.add_argument("--max-seconds", type=float, default=600, help="stop after this long")
-    parser.add_argument("--no-push", action="store_true", help="do not push transactions")
+    parser.add_argument(
+        "--port", type=int, default=0, help="port on 127.0.0.1 (0, the default: a free one)"
+    )
+    parser.add_argument(
+        "--server-name", default="sandbox.local", help="the homeserver's server name"
+    )
+    parser.add_argument(
+        "--max-seconds", type=float, default=600, help="stop after this many seconds (600)"
+    )
+    parser.add_argument(
+        "--no-push",
+        action="store_true",
+        help="do not push events to the appservice (no transactions)",
+    )
     logging.basicConfig(level=logging.WARNING)
     asyncio.run(serve(parser.parse_args()))
