@@ -153,6 +153,7 @@ class HomeserverWait:
 
     @property
     def stopped(self) -> bool:
+        """Whether :meth:`stop` was called (the bridge is stopping)."""
         return self._stopped.is_set()
 
     def stop(self) -> None:
@@ -302,7 +303,7 @@ def _describe(error: BaseException | None) -> str:
     return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
 
 
-class PatientRequests(AppServiceAPI):
+class PatientAppServiceAPI(AppServiceAPI):
     """``AppServiceAPI`` whose requests wait for the homeserver inside :func:`patiently`.
 
     Outside it, requests behave as mautrix's (its own few retries). Inside, each try is made
@@ -372,14 +373,11 @@ class PatientRequests(AppServiceAPI):
         try:
             return self.children[user]
         except KeyError:
-            child = PatientChild(user, self)
+            child = PatientChildAPI(user, self)
             child.homeserver_wait = self.homeserver_wait
             self.children[user] = child
             return child
 
 
-class PatientChild(PatientRequests, ChildAppServiceAPI):
+class PatientChildAPI(PatientAppServiceAPI, ChildAppServiceAPI):
     """A ghost's API (mautrix's ``ChildAppServiceAPI``) with the patient requests."""
-
-
-PatientAppServiceAPI = PatientRequests

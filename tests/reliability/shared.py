@@ -15,6 +15,25 @@ from tests.fixtures.discord import SandboxGuild
 EXECUTE = r"^POST /webhooks/\d+/[^/]+$"
 
 
+def message_payload(**fields: Any) -> dict[str, Any]:
+    """A MESSAGE_CREATE's data as Discord sends it: a plain message (not edited, no mentions,
+    attachments or embeds) with ``fields`` (id, channel_id, author, content, timestamp…) set;
+    a field given as ``...`` is left out."""
+    data: dict[str, Any] = {
+        "edited_timestamp": None,
+        "tts": False,
+        "mention_everyone": False,
+        "mentions": [],
+        "mention_roles": [],
+        "attachments": [],
+        "embeds": [],
+        "pinned": False,
+        "type": 0,
+    }
+    data.update(fields)
+    return {key: value for key, value in data.items() if value is not ...}
+
+
 def query(database: Path, sql: str, *args: Any) -> list[tuple[Any, ...]]:
     """Rows of ``sql`` on the bridge's SQLite database (read while the bridge runs)."""
     with sqlite3.connect(database) as connection:

@@ -12,30 +12,23 @@ from discord.utils import snowflake_time
 from bridge.discord.client import BridgeDiscordClient
 from bridge.discord.dispatch_guard import DispatchGuard
 from bridge.discord.payload_repairs import repairs_for, role_ids
+from tests.reliability.shared import message_payload
 
 AUTHOR = {"id": "42", "username": "mallory", "discriminator": "0", "avatar": None}
 
 
 def message(**fields: Any) -> dict[str, Any]:
     """A direct message (no guild, so no cache needed) with ``fields`` changed."""
-    data: dict[str, Any] = {
-        "id": "1234567890123456789",
-        "channel_id": "99",
-        "author": AUTHOR,
-        "content": "hello",
-        "timestamp": "2026-01-02T03:04:05+00:00",
-        "edited_timestamp": None,
-        "tts": False,
-        "mention_everyone": False,
-        "mentions": [],
-        "mention_roles": [],
-        "attachments": [],
-        "embeds": [],
-        "pinned": False,
-        "type": 0,
-    }
-    data.update(fields)
-    return {k: v for k, v in data.items() if v is not ...}
+    return message_payload(
+        **{
+            "id": "1234567890123456789",
+            "channel_id": "99",
+            "author": AUTHOR,
+            "content": "hello",
+            "timestamp": "2026-01-02T03:04:05+00:00",
+            **fields,
+        }
+    )
 
 
 @pytest.fixture

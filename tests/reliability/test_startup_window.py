@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator, Coroutine
 from dataclasses import dataclass, field
+from typing import Any
 
 import pytest
 import pytest_asyncio
@@ -155,8 +156,26 @@ async def public_bridge(make_bridge_config: MakeConfig) -> AsyncIterator[Bridge]
         await bridge.stop()
 
 
-async def finish(task: Awaitable[object]) -> None:
-    await asyncio.wait_for(task, timeout=120)
+async def count_during(
+    sync: Coroutine[Any, Any, object],
+    sandbox: SandboxGuild,
+    viewer: MatrixTestClient,
+    user: MatrixTestClient,
+    channels: list[int],
+    tag: str,
+) -> WindowCount:
+    """Run ``sync`` (a start, or a guild's sync; 120 s at most) while sending into each
+    channel's room as soon as it appears; then count what arrived."""
+    count = WindowCount()
+    task = asyncio.create_task(sync)
+    try:
+        rooms = await send_into_new_rooms(sandbox, viewer, user, channels, count, tag)
+        await asyncio.wait_for(task, timeout=120)
+        await count_arrivals(sandbox, viewer, rooms, count)
+    finally:
+        if not task.done():
+            task.cancel()
+    return count
 
 
 async def test_guild_bridged_at_start_up(
@@ -175,17 +194,11 @@ async def test_guild_bridged_at_start_up(
             }
         )
     )
-    count = WindowCount()
-    start = asyncio.create_task(bridge.start())
     try:
-        rooms = await send_into_new_rooms(
-            sandbox_guild, bot_view, matrix_user, channels, count, "start-up"
+        count = await count_during(
+            bridge.start(), sandbox_guild, bot_view, matrix_user, channels, "start-up"
         )
-        await finish(start)
-        await count_arrivals(sandbox_guild, bot_view, rooms, count)
     finally:
-        if not start.done():
-            start.cancel()
         await bridge.stop()
     assert (count.lost, count.doubled) == (0, 0), count.summary()
 
@@ -199,17 +212,8 @@ async def test_guild_bridged_while_running(
     store = sandbox_guild.emulator.store
     channels = make_channels(store, sandbox_guild.guild.id, "bridged")
     assert public_bridge.guilds is not None
-    count = WindowCount()
-    bridging = asyncio.create_task(public_bridge.guilds.bridge_guild(sandbox_guild.guild.id))
-    try:
-        rooms = await send_into_new_rooms(
-            sandbox_guild, bot_view, matrix_user, channels, count, "bridging"
-        )
-        await finish(bridging)
-        await count_arrivals(sandbox_guild, bot_view, rooms, count)
-    finally:
-        if not bridging.done():
-            bridging.cancel()
+    sync = public_bridge.guilds.bridge_guild(sandbox_guild.guild.id)
+    count = await count_during(sync, sandbox_guild, bot_view, matrix_user, channels, "bridging")
     assert (count.lost, count.doubled) == (0, 0), count.summary()
 
 
@@ -261,15 +265,6 @@ async def test_room_known_at_the_homeserver_before_the_bridge(
 
     monkeypatch.setattr(GuildBridge, "_create_room", answered_late)
     assert public_bridge.guilds is not None
-    count = WindowCount()
-    bridging = asyncio.create_task(public_bridge.guilds.bridge_guild(sandbox_guild.guild.id))
-    try:
-        rooms = await send_into_new_rooms(
-            sandbox_guild, bot_view, matrix_user, channels, count, "late answer"
-        )
-        await finish(bridging)
-        await count_arrivals(sandbox_guild, bot_view, rooms, count)
-    finally:
-        if not bridging.done():
-            bridging.cancel()
+    sync = public_bridge.guilds.bridge_guild(sandbox_guild.guild.id)
+    count = await count_during(sync, sandbox_guild, bot_view, matrix_user, channels, "late answer")
     assert (count.lost, count.doubled) == (0, 0), count.summary()

@@ -74,9 +74,7 @@ class Delivery:
 
     async def _posted_since(self, since_ms: int) -> list[discord.Message]:
         try:
-            return await self.services.webhooks.find_posted(
-                self.channel_id, since_ms, self.services.webhooks.recorded
-            )
+            return await self.services.webhooks.find_posted(self.channel_id, since_ms)
         except discord.HTTPException as error:
             # Unreadable history: sending again risks a double, but losing it is worse.
             log.warning(

@@ -10,10 +10,9 @@ ignored ``wait=true``) is looked up in the channel (:mod:`.recovery`).
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import discord
@@ -22,7 +21,7 @@ from discord.webhook.async_ import AsyncWebhookAdapter, async_context
 from ...db.tables import BridgeTables
 from ...locks import KeyedLocks
 from ...logs import redact_secret
-from .recovery import recent_webhook_messages, same_message
+from .recovery import find_unanswered, recent_webhook_messages, recorded_ids
 from .retry import RetryPolicy, WaitObserver, retrying
 
 log = logging.getLogger("bridge.m2d.webhooks")
@@ -60,9 +59,6 @@ class _Adapter(AsyncWebhookAdapter):
 
 
 _ADAPTER = _Adapter()
-#: Looking for a message posted without an answer: tries, and seconds between them.
-EMPTY_ANSWER_LOOKUPS = 3
-EMPTY_ANSWER_PAUSE = 0.5
 
 
 def _webhook_gone(error: discord.HTTPException) -> bool:
@@ -203,48 +199,21 @@ class Webhooks:
             return await self._call(channel_id, execute(webhook), "a webhook message")
         except EmptyAnswer:
             where = thread_id if thread_id is not None else (target or channel_id)
-            return await self._posted_without_answer(where, started_ms, kwargs)
+            username, content = str(kwargs.get("username") or ""), str(kwargs.get("content") or "")
+            return await find_unanswered(self.find_posted, where, started_ms, username, content)
 
-    async def find_posted(
-        self, channel_id: int, since_ms: int, known: Callable[[Iterable[int]], Awaitable[Any]]
-    ) -> list[discord.Message]:
+    async def find_posted(self, channel_id: int, since_ms: int) -> list[discord.Message]:
         """The bridge's webhook messages in a channel or thread since ``since_ms`` (ms since
-        the epoch), oldest first, leaving out the ids ``known`` says are recorded."""
+        the epoch), oldest first, leaving out those already recorded (``message_part``).
+
+        Raises ``discord.HTTPException`` if the channel's history cannot be read."""
         await self.load()  # the webhooks of earlier runs count as the bridge's
         channel = await self._channel(channel_id)
+
+        def known(ids: list[int]) -> Awaitable[list[int]]:
+            return recorded_ids(self.tables, ids)
+
         return await recent_webhook_messages(channel, since_ms, self.is_bridge_webhook, known)
-
-    async def _posted_without_answer(
-        self, channel_id: int, since_ms: int, kwargs: dict[str, Any]
-    ) -> discord.Message | None:
-        """Find the message a webhook execute answered with 204 posted (never a failure)."""
-        username, content = str(kwargs.get("username") or ""), str(kwargs.get("content") or "")
-        for attempt in range(EMPTY_ANSWER_LOOKUPS):
-            found = await self.find_posted(channel_id, since_ms, self.recorded)
-            for message in reversed(found):  # the newest match: this request's
-                if same_message(message, username, content):
-                    log.info(
-                        "Discord answered a webhook message without its id; found it: %s",
-                        message.id,
-                    )
-                    return message
-            if attempt + 1 < EMPTY_ANSWER_LOOKUPS:
-                await asyncio.sleep(EMPTY_ANSWER_PAUSE)
-        log.warning(
-            "Discord answered a webhook message in channel %s without its id, and it is not "
-            "among the channel's recent messages; later edits of it cannot be relayed",
-            channel_id,
-        )
-        return None
-
-    async def recorded(self, ids: Iterable[int]) -> list[int]:
-        """Which of these Discord message ids the bridge has recorded (``message_part``)."""
-        wanted = list(ids)
-        if not wanted:
-            return []
-        marks = ", ".join(f"${index}" for index in range(1, len(wanted) + 1))
-        rows = await self.tables.message_parts.find(f"discord_message_id IN ({marks})", *wanted)
-        return [row.discord_message_id for row in rows]
 
     async def edit(
         self, channel_id: int, message_id: int, *, thread_id: int | None = None, **kwargs: Any
