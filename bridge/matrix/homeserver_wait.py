@@ -41,6 +41,8 @@ from mautrix.appservice.api import AppServiceAPI, ChildAppServiceAPI
 from mautrix.errors import MatrixConnectionError, MatrixRequestError, make_request_error
 from mautrix.types import UserID
 
+from ..backoff import capped_backoff
+
 if TYPE_CHECKING:
     from ..metrics import BridgeMetrics
 
@@ -147,8 +149,7 @@ class HomeserverWait:
     def backoff(self, attempt: int, retry_after: float = 0.0) -> float:
         """Seconds to wait before retry number ``attempt`` (1, 2, …): the capped doubling
         backoff, drawn between half and all of it; at least the homeserver's ``retry_after``."""
-        ceiling = min(self.first_wait * 2 ** min(attempt - 1, 30), self.max_wait)
-        wait = ceiling * (0.5 + self._random() / 2)
+        wait = capped_backoff(attempt - 1, self.first_wait, self.max_wait, 0.5, self._random())
         return max(wait, retry_after)
 
     @property
@@ -365,7 +366,12 @@ class PatientAppServiceAPI(AppServiceAPI):
                 message=data.get("error"),
                 unstable_errcode=data.get("org.matrix.msc3848.unstable.errcode"),
             )
-            error.retry_after_ms = data.get("retry_after_ms")  # type: ignore[attr-defined]
+            # The body's retry_after_ms, or the Retry-After header (s) that Matrix 1.10 added.
+            after_ms = data.get("retry_after_ms")
+            header = response.headers.get("Retry-After", "")
+            if after_ms is None and header.isdigit():
+                after_ms = int(header) * 1000
+            error.retry_after_ms = after_ms  # type: ignore[attr-defined]
             raise error
 
     def user(self, user: UserID) -> ChildAppServiceAPI:

@@ -200,6 +200,7 @@ class FlakyHomeserver:
     def __init__(self, down: int) -> None:
         self.down = down
         self.limited = True
+        self.header_only = False  # the 429 says how long in Retry-After alone (Matrix 1.10)
         self.requests = 0
 
     async def handle(self, request: web.Request) -> web.Response:
@@ -212,6 +213,9 @@ class FlakyHomeserver:
         if self.limited:
             self.limited = False
             body = {"errcode": "M_LIMIT_EXCEEDED", "error": "slow", "retry_after_ms": 20}
+            if self.header_only:
+                del body["retry_after_ms"]
+                return web.json_response(body, status=429, headers={"Retry-After": "3"})
             return web.json_response(body, status=429)
         return web.json_response({"event_id": "$sent"})
 
@@ -253,6 +257,23 @@ async def test_a_ghosts_request_waits_out_503s_and_a_429(
     assert answer == {"event_id": "$sent"}
     assert server.requests == 10  # 8 × 503, 1 × 429, then the event
     assert api.homeserver_wait is not None and api.homeserver_wait.retries == 9
+
+
+async def test_a_429_with_only_a_retry_after_header_waits_that_long(
+    flaky: tuple[FlakyHomeserver, PatientAppServiceAPI], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server, api = flaky
+    server.down, server.header_only = 0, True
+    waits: list[float] = []
+
+    async def noted(self: HomeserverWait, seconds: float, error: BaseException) -> None:
+        waits.append(seconds)
+
+    monkeypatch.setattr(HomeserverWait, "_sleep", noted)
+    with patiently():
+        answer = await api.request(Method.PUT, "/_matrix/client/v3/rooms/r/send/m/1", {})
+    assert answer == {"event_id": "$sent"}
+    assert waits == [3.0]  # the header's 3 s, not the backoff's milliseconds
 
 
 async def test_a_403_is_not_retried_even_patiently(

@@ -20,6 +20,8 @@ from typing import TypeVar
 
 import discord
 
+from ...backoff import capped_backoff
+
 log = logging.getLogger("bridge.m2d.retry")
 T = TypeVar("T")
 #: ``on_wait(cause, seconds)``: cause is "rate_limited" (429) or "server_error" (5xx).
@@ -57,10 +59,9 @@ def retry_after(error: discord.HTTPException) -> float | None:
 
 def backoff(policy: RetryPolicy, attempt: int, asked: float | None) -> float:
     """Seconds to wait before attempt ``attempt + 1`` (``attempt`` counts from 0)."""
-    exponential = min(policy.cap, policy.base * 2 ** min(attempt, 30))  # no float overflow
     if asked is not None:
         return min(policy.cap, asked) * (1 + random.uniform(0, policy.jitter / 10))
-    return exponential * random.uniform(1 - policy.jitter, 1)
+    return capped_backoff(attempt, policy.base, policy.cap, policy.jitter, random.random())
 
 
 async def retrying(
