@@ -135,9 +135,9 @@ class BridgeMetrics:
         )
         self.gateway_dispatch_errors = Counter(
             PREFIX + "gateway_dispatch_errors",
-            "Discord gateway dispatches that could not be read as sent (repaired or skipped; the "
-            "connection goes on), by event: the dispatch type (MESSAGE_CREATE, ...) or the bridge handler that "
-            "failed (on_message, ...).",
+            "Discord gateway dispatches that could not be read as sent (repaired or skipped; "
+            "the connection goes on), by event: the dispatch type (MESSAGE_CREATE, ...) or the "
+            "bridge handler that failed (on_message, ...).",
             ["event"],
             registry=r,
         )
