@@ -7,7 +7,9 @@ arrives once, in order, after a restart or a new gateway session.
   until the new READY is fetched, live messages wait behind it, nothing doubled;
 - §10: an odd fetched message (``"thread": null``, no author) never stops a channel's catch-up;
 - §5: edits, deletions and reactions made while the bridge was down are relayed once, inside
-  the configured window only.
+  the configured window only;
+- a message sent to Matrix but not recorded (killed in between), then deleted on Discord, is
+  redacted at the restart; one still on Discord is recorded again, not doubled.
 
 Each case counts sent → lost / doubled, all zeros.
 """
@@ -16,8 +18,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -382,6 +386,60 @@ async def test_the_window_setting_is_respected_and_older_messages_are_untouched(
     await asyncio.wait_for(bridge.relay.queues.idle(), 30)
     assert len(await restarts.relations(events[5], "m.room.message")) == 1
     assert not await restarts.redacted(events[3])
+
+
+async def test_a_message_sent_but_not_recorded_then_deleted_on_discord_is_redacted(
+    restarts: Restarts,
+    make_matrix_user: Callable[..., Awaitable[Any]],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Two Discord messages reach the room but their ``message_part`` rows are lost (a kill
+    between send and record: the rows deleted while the bridge is stopped), then a Matrix
+    user's message. One of the two is deleted on Discord before the restart: its event is
+    redacted; the other, still there, is recorded again (same event), not doubled; Marie's
+    message and the recorded messages before them are untouched."""
+    await restarts.start()
+    store, lounge = restarts.store, restarts.channel_id
+    bodies = ["anchor", "orphan gone", "orphan kept"]
+    ids = []
+    for body in bodies:  # each in its own ms: an orphan is told from a message by its ms
+        ids.append(restarts.post("alice", body))
+        await asyncio.sleep(0.005)
+    await restarts.all_arrive(bodies)
+    events = [await restarts.event_of(i) for i in ids]
+    marie = await human_in(restarts, make_matrix_user)
+    maries = await marie.send(restarts.room, {"msgtype": "m.text", "body": "from marie"})
+    await from_matrix_on_discord(restarts, "from marie")
+    assert restarts.bridge is not None
+    database = Path(str(restarts.bridge.config["appservice.database.url"]).split(":", 1)[1])
+    await restarts.stop()
+
+    with sqlite3.connect(database) as connection:  # as if killed between send and record
+        connection.execute(
+            "DELETE FROM message_part WHERE discord_message_id IN (?, ?)", (ids[1], ids[2])
+        )
+    store.delete_message(lounge, ids[1])
+    caplog.set_level(logging.INFO, logger="bridge.relay.catch_up")
+    bridge = await restarts.start()
+
+    async def gone_redacted() -> bool | None:
+        return True if await restarts.redacted(events[1]) else None
+
+    await eventually(gone_redacted, "the unrecorded copy of the deleted message redacted", 30)
+    assert bridge.relay is not None
+    await asyncio.wait_for(bridge.relay.queues.idle(), 30)
+    seen = await restarts.bodies()
+    assert seen["orphan kept"] == 1 and seen["anchor"] == 1 and seen["from marie"] == 1
+    assert seen["orphan gone"] == 0
+    assert not await restarts.redacted(events[2])
+    assert not await restarts.redacted(events[0])
+    assert not await restarts.redacted(maries)
+    assert bridge.database is not None
+    (kept,) = await bridge.database.tables.message_parts_of(ids[2])
+    assert kept.event_id == events[2]  # recorded again: the homeserver's same event
+    assert await bridge.database.tables.message_parts_of(ids[1]) == []
+    redacted_logs = [r.getMessage() for r in caplog.records if "not recorded" in r.getMessage()]
+    assert len(redacted_logs) == 1 and events[1] in redacted_logs[0]
 
 
 class FakeHistory:

@@ -7,6 +7,8 @@ Matrix messages: those can be newer than Discord messages not relayed yet), in o
 channel's own queue (a thread's is its parent's), so live messages wait behind what was missed.
 A message relayed live meanwhile is not sent twice (``relay_new`` finds its mapping). Then the
 recent window (:mod:`.catch_up_window`) brings edits, deletions and reactions made meanwhile.
+At a process start, ghost messages sent but never recorded whose Discord message is gone are
+redacted once the room's channels have caught up (:mod:`.catch_up_orphans`).
 
 Channels with nothing bridged yet are the history import's business, not this; so is the rest
 of an unfinished import when that import is queued in this process (it sends the rest itself,
@@ -28,6 +30,13 @@ from ...db.rows import PortalRow
 from ...discord.message_snapshots import message_snapshot
 from ...stats import TO_MATRIX
 from .catch_up_fetch import fetch_after, is_transport_error
+from .catch_up_orphans import (
+    ChannelCatchUp,
+    GhostEvent,
+    redact_orphans,
+    snowflake_ms,
+    unrecorded_ghost_events,
+)
 from .catch_up_window import CatchUpWindow, reconcile_window
 from .messages import can_mention_everyone, is_own, relay_new
 from .routing import destination
@@ -39,6 +48,9 @@ log = logging.getLogger("bridge.relay.catch_up")
 FROM_MATRIX = "matrix:%"
 #: How often a job waiting for its session's READY looks whether the client closed (s).
 CLOSED_POLL_S = 0.5
+
+#: Queue key → bridged room → (the channel of its main timeline, its channels to catch up).
+Rooms = dict[Hashable, dict[str, tuple[int, set[int]]]]
 
 
 @dataclass
@@ -71,10 +83,11 @@ class CatchUp:
 
     async def queue_first(self) -> None:
         """Before the gateway connects: queue every channel's catch-up for the first READY."""
-        self._channels = await self._load_channels()
+        rooms: Rooms = {}
+        self._channels = await self._load_channels(rooms)
         self._session = _Session(1)
         self._first_queued = True
-        self._submit(self._channels, self._session)
+        self._submit(self._channels, self._session, rooms)
 
     def on_gateway(self, event: str, closed: bool) -> None:
         """A gateway event (connect, ready, resumed, disconnect), as the client dispatches it."""
@@ -97,15 +110,72 @@ class CatchUp:
             self._closed = True
             self._session.ready.set()
 
-    def _submit(self, channels: dict[Hashable, set[int]], session: _Session) -> None:
+    def _submit(
+        self, channels: dict[Hashable, set[int]], session: _Session, rooms: Rooms | None = None
+    ) -> None:
+        """Queue each channel's catch-up; with ``rooms`` (at a process start), each room's
+        events are read before its channels catch up and its orphans redacted after."""
         for key, channel_ids in channels.items():
+            outcomes: dict[int, ChannelCatchUp] | None = None if rooms is None else {}
+            found: dict[str, list[GhostEvent]] = {}
+            for room_id in (rooms or {}).get(key, {}):
+
+                async def scan(
+                    room_id: str = room_id, found: dict[str, list[GhostEvent]] = found
+                ) -> None:
+                    found[room_id] = await self._scan(room_id)
+
+                self.services.queues.submit(key, scan)
             for channel_id in sorted(channel_ids):
 
-                async def job(channel_id: int = channel_id, key: Hashable = key) -> None:
+                async def job(
+                    channel_id: int = channel_id,
+                    key: Hashable = key,
+                    outcomes: dict[int, ChannelCatchUp] | None = outcomes,
+                ) -> None:
                     if await self._wait_for(session):
-                        await self._catch_up(channel_id, key)
+                        await self._catch_up(channel_id, key, outcomes)
 
                 self.services.queues.submit(key, job)
+            for room_id, (main, _) in (rooms or {}).get(key, {}).items():
+                assert outcomes is not None
+
+                async def sweep(
+                    room_id: str = room_id,
+                    main: int = main,
+                    found: dict[str, list[GhostEvent]] = found,
+                    outcomes: dict[int, ChannelCatchUp] = outcomes,
+                ) -> None:
+                    await self._redact_orphans(room_id, main, found.get(room_id, []), outcomes)
+
+                self.services.queues.submit(key, sweep)
+
+    async def _scan(self, room_id: str) -> list[GhostEvent]:
+        """A room's unrecorded ghost messages, before its channels catch up (none on error)."""
+        try:
+            found = await unrecorded_ghost_events(self.services, room_id)
+        except Exception as error:
+            log.warning("Could not read the newest events of %s: %s", room_id, error)
+            return []
+        if found:
+            log.info("%d unrecorded ghost message(s) at the end of %s", len(found), room_id)
+        return found
+
+    async def _redact_orphans(
+        self,
+        room_id: str,
+        main: int,
+        found: list[GhostEvent],
+        outcomes: dict[int, ChannelCatchUp],
+    ) -> None:
+        if not found:
+            return
+        try:
+            await redact_orphans(self.services, room_id, main, found, outcomes)
+        except Exception as error:
+            if not is_transport_error(error):
+                raise
+            log.warning("Could not look for unrecorded messages in %s: %s", room_id, error)
 
     async def _sweep(self, session: _Session) -> None:
         """Channels bridged since the last look (e.g. a guild bridged meanwhile): queued too."""
@@ -133,8 +203,9 @@ class CatchUp:
                 await asyncio.wait_for(session.ready.wait(), CLOSED_POLL_S)
         return session is self._session and not self._closed
 
-    async def _load_channels(self) -> dict[Hashable, set[int]]:
-        """Every channel (and thread) with bridged messages, by the queue its events go to."""
+    async def _load_channels(self, rooms: Rooms | None = None) -> dict[Hashable, set[int]]:
+        """Every channel (and thread) with bridged messages, by the queue its events go to;
+        ``rooms`` (if given) gets each queue's rooms."""
         rows = await self.services.tables.db.fetch(
             "SELECT DISTINCT channel_id, room_id FROM message_part ORDER BY channel_id"
         )
@@ -147,10 +218,22 @@ class CatchUp:
             portal = portals[room_id]
             if portal is None:
                 continue  # a room since replaced or retired
-            channels.setdefault(queue_key_of(portal), set()).add(row["channel_id"])
+            key = queue_key_of(portal)
+            channels.setdefault(key, set()).add(row["channel_id"])
+            if rooms is not None:
+                _main, in_room = rooms.setdefault(key, {}).setdefault(
+                    room_id, (portal.discord_id, set())
+                )
+                in_room.add(row["channel_id"])
         return channels
 
-    async def _catch_up(self, channel_id: int, key: Hashable) -> None:
+    async def _catch_up(
+        self,
+        channel_id: int,
+        key: Hashable,
+        outcomes: dict[int, ChannelCatchUp] | None = None,
+    ) -> None:
+        """One channel's catch-up; its outcome goes into ``outcomes`` (at a process start)."""
         services = self.services
         if await _left_to_import(services, channel_id, key):
             log.info(
@@ -160,7 +243,10 @@ class CatchUp:
             )
             return
         last_id = await last_from_discord(services, channel_id)
-        relayed = await catch_up_channel(services, channel_id, last_id)
+        outcome = None
+        if outcomes is not None and last_id is not None:
+            outcome = outcomes[channel_id] = ChannelCatchUp(after_ms=snowflake_ms(last_id))
+        relayed = await catch_up_channel(services, channel_id, last_id, outcome)
         if relayed:
             log.info("Caught up with %d message(s) in channel %s", relayed, channel_id)
         if not self.window.enabled:
@@ -213,11 +299,18 @@ async def _left_to_import(services: RelayServices, channel_id: int, portal_id: H
     return False
 
 
-async def catch_up_channel(services: RelayServices, channel_id: int, last_id: int | None) -> int:
+async def catch_up_channel(
+    services: RelayServices,
+    channel_id: int,
+    last_id: int | None,
+    outcome: ChannelCatchUp | None = None,
+) -> int:
     """Relay, oldest first, every message after ``last_id`` not relayed yet; returns how many
     were sent. A message that cannot be read or converted is logged, counted and skipped; the
     channel's catch-up stops only when Discord or the homeserver cannot be reached (what is
-    left is fetched at the next start or session: nothing after it was relayed)."""
+    left is fetched at the next start or session: nothing after it was relayed).
+
+    ``outcome`` (if given) gets the time of each message fetched and whether all were."""
     if last_id is None:
         return 0
     where = await destination(services.tables, services.discord, channel_id)
@@ -227,6 +320,8 @@ async def catch_up_channel(services: RelayServices, channel_id: int, last_id: in
     relayed = 0
     try:
         async for message in fetch_after(services, channel, last_id):
+            if outcome is not None:
+                outcome.seen_ms.add(snowflake_ms(message.id))
             try:
                 if await is_own(services, message):
                     continue
@@ -253,6 +348,8 @@ async def catch_up_channel(services: RelayServices, channel_id: int, last_id: in
             if sent:
                 relayed += 1
                 services.stats.relayed(where.guild_id, TO_MATRIX, "message", sent[0].timestamp)
+        if outcome is not None:
+            outcome.complete = True
     except Exception as error:
         if not is_transport_error(error):
             raise
