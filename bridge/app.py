@@ -208,13 +208,19 @@ class Bridge:
         kept = await self.database.tables.matrix_inbox.find(order="arrival")
         if kept:
             log.info("Relaying %d Matrix events kept from before the restart", len(kept))
+        # A room's events are relayed one at a time, each leaving the inbox once relayed: only
+        # the first kept event of a room can have reached Discord unrecorded. That one is a
+        # replay (its messages are looked for on Discord since its arrival); the rest are new.
+        replayed_rooms: set[str] = set()
         for row in kept:
             try:
                 event = Event.deserialize(json.loads(row.event))
             except (ValueError, SerializerError) as error:
                 log.warning("Dropping kept event %s, unreadable: %s", row.event_id, error)
                 continue
-            matrix_to_discord.submit(self.m2d, event)
+            since_ms = None if row.room_id in replayed_rooms else row.arrival // 1000  # µs → ms
+            replayed_rooms.add(row.room_id)
+            matrix_to_discord.submit(self.m2d, event, replay_since_ms=since_ms)
 
     async def _respect_upload_limit(self) -> None:
         """Files over the homeserver's upload limit are not fetched: they become links."""

@@ -175,17 +175,3 @@ class ExcludedChannelRow:
     channel_id: int
     guild_id: int
     excluded_at: int  # ms since the epoch
-
-
-@dataclass
-class M2DIntentRow:
-    """A Matrix event about to be posted to Discord through a webhook: written before the
-    request, removed once its Discord messages are recorded (``message_part``). One left
-    after a crash means the message may be on Discord unrecorded: the channel is checked
-    before it is sent again."""
-
-    event_id: str
-    room_id: str
-    channel_id: int  # the channel or thread it is posted in
-    webhook_id: int | None  # the webhook it goes through, when known
-    created_at: int  # ms since the epoch, just before the first request

@@ -22,7 +22,6 @@ from .rows import (
     GuildRow,
     HandledTransactionRow,
     ImportCheckpointRow,
-    M2DIntentRow,
     MatrixInboxRow,
     MatrixReactionRow,
     MatrixUserRow,
@@ -109,6 +108,7 @@ class Table(Generic[Row]):
             if updates
             else f"{self.insert_sql} ON CONFLICT ({', '.join(key)}) DO NOTHING"
         )
+        self.insert_new_sql = f"{self.insert_sql} ON CONFLICT ({', '.join(key)}) DO NOTHING"
 
     def values_of(self, row: Row) -> tuple[Any, ...]:
         """The row's values in column order (the order of the SQL's placeholders)."""
@@ -147,6 +147,11 @@ class Table(Generic[Row]):
         if rows:
             await execute_many(self.db, self.upsert_sql, [self.values_of(row) for row in rows])
 
+    async def insert_new_many(self, rows: list[Row]) -> None:
+        """Write the rows whose key is not stored yet; a stored row keeps its values."""
+        if rows:
+            await execute_many(self.db, self.insert_new_sql, [self.values_of(row) for row in rows])
+
     async def delete(self, *key: Any) -> None:
         await self.db.execute(f"DELETE FROM {self.name} WHERE {self.key_sql}", *key)
 
@@ -179,7 +184,6 @@ class BridgeTables:
         self.permission_notices = Table(
             db, "permission_notice", PermissionNoticeRow, ("room_id", "mxid")
         )
-        self.m2d_intents = Table(db, "m2d_intent", M2DIntentRow, ("event_id",))
 
     async def portal_by_room(self, room_id: str) -> PortalRow | None:
         return await self.portals.find_one("room_id = $1", room_id)

@@ -221,7 +221,9 @@ class BridgeAppService(AppService):
             if isinstance(e, dict) and "event_id" in e and self.keep_until_handled(e)
         ]
         if rows:
-            await self.tables.matrix_inbox.upsert_many(rows)
+            # An event pushed again (a transaction retried after a crash) keeps its first
+            # arrival: a replay looks on Discord for what was posted since then.
+            await self.tables.matrix_inbox.insert_new_many(rows)
 
     def _is_own_echo(self, raw_event: Any) -> bool:
         """A message, reaction or redaction the bridge itself sent. Every handler ignores

@@ -159,6 +159,12 @@ async def test_events_to_relay_are_kept_until_their_handler_is_done(
         [kept] = await database.tables.matrix_inbox.find()
         assert (kept.event_id, kept.room_id) == (MESSAGE["event_id"], MESSAGE["room_id"])
         assert json.loads(kept.event) == MESSAGE
+        # The homeserver pushes it again (its transaction retried after a crash): the first
+        # arrival stays, since a replay looks on Discord for what was posted since then.
+        response = await put_transaction(port, "again", config["appservice.hs_token"], [MESSAGE])
+        assert response.status == 200
+        [still] = await database.tables.matrix_inbox.find()
+        assert still.arrival == kept.arrival
     finally:
         await appservice.stop()
         await database.close()

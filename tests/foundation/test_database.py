@@ -37,7 +37,6 @@ BRIDGE_TABLES = {
     "handled_txn",
     "matrix_reaction",
     "matrix_inbox",
-    "m2d_intent",
 }
 
 

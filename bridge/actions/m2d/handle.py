@@ -7,6 +7,7 @@ Events of one room are queued in arrival order before any await.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -64,8 +65,12 @@ def _relayed(event: Event) -> bool:
     return str(event.type) in RELAYED_TYPE_NAMES and getattr(event, "state_key", None) is None
 
 
-def submit(services: M2DServices, event: Event) -> None:
-    """Queue a pushed event in its room's queue (synchronously: keeps the room's order)."""
+def submit(services: M2DServices, event: Event, replay_since_ms: int | None = None) -> None:
+    """Queue a pushed event in its room's queue (synchronously: keeps the room's order).
+
+    ``replay_since_ms``: for an event relayed again from the inbox at start-up, its arrival
+    (ms since the epoch): a message it became may be on Discord already, unrecorded. None for
+    a live event (no lookup, no extra database work)."""
     if not _relayed(event):
         return
     if isinstance(event, GenericEvent) and event.timestamp is None:
@@ -74,20 +79,29 @@ def submit(services: M2DServices, event: Event) -> None:
     sender = str(event.sender)
     if sender == services.bot.mxid or services.puppets.is_ghost(sender):
         return
-    services.queues.submit(room_queue(str(event.room_id)), lambda: _handle_once(services, event))
+    services.queues.submit(
+        room_queue(str(event.room_id)), lambda: _handle_once(services, event, replay_since_ms)
+    )
 
 
-async def _handle_once(services: M2DServices, event: Any) -> None:
+async def _handle_once(services: M2DServices, event: Any, replay_since_ms: int | None) -> None:
     """Relay the event unless it already was, then let it leave the inbox.
 
     An event can come twice: kept in the inbox before a crash and relayed after the restart,
     then pushed again by the homeserver, which never saw its transaction acknowledged.
+    Cancelled mid-relay (the bridge stopping), it stays in the inbox: relayed again, as a
+    replay, at the next start.
     """
+    stopped = False
     try:
         if not await _already_relayed(services, event):
-            await _handle(services, event)
+            await _handle(services, event, replay_since_ms)
+    except asyncio.CancelledError:
+        stopped = True  # a request may be on Discord, unanswered: the replay looks for it
+        raise
     finally:
-        await services.tables.matrix_inbox.delete(str(event.event_id))
+        if not stopped:
+            await services.tables.matrix_inbox.delete(str(event.event_id))
 
 
 async def _already_relayed(services: M2DServices, event: Any) -> bool:
@@ -99,7 +113,7 @@ async def _already_relayed(services: M2DServices, event: Any) -> bool:
     return await services.tables.matrix_reactions.get(room_id, event_id) is not None
 
 
-async def _handle(services: M2DServices, event: Any) -> None:
+async def _handle(services: M2DServices, event: Any, replay_since_ms: int | None) -> None:
     # Waits for syncs in progress: the room may be one just created, not yet recorded.
     portal = await portal_by_room(services.tables, str(event.room_id))
     if portal is None or not _after_bridging(portal, event):
@@ -113,7 +127,7 @@ async def _handle(services: M2DServices, event: Any) -> None:
         await notify_once(services, event, notices.relay_off_notice())
         return
     try:
-        kind = await _relay(services, portal, event)
+        kind = await _relay(services, portal, event, replay_since_ms)
     except Exception as error:
         log.exception("Relaying %s to Discord failed", event.event_id)
         services.stats.failed(
@@ -128,9 +142,11 @@ async def _handle(services: M2DServices, event: Any) -> None:
         services.stats.relayed(portal.guild_id, TO_DISCORD, kind, event.timestamp)
 
 
-async def _relay(services: M2DServices, portal: PortalRow, event: Any) -> str | None:
+async def _relay(
+    services: M2DServices, portal: PortalRow, event: Any, replay_since_ms: int | None = None
+) -> str | None:
     """Hand the event to its action; returns its kind for the metrics (bridge.metrics.KINDS),
-    None if no action takes it."""
+    None if no action takes it. ``replay_since_ms``: see :func:`submit`."""
     if isinstance(event, StateEvent):  # m.room.pinned_events
         await pins.pins_changed(services, portal, event)
         return "pin"
@@ -150,7 +166,7 @@ async def _relay(services: M2DServices, portal: PortalRow, event: Any) -> str | 
         await edits.edit(services, portal, event)
         return "edit"
     if isinstance(event, MessageEvent):
-        await send.send(services, portal, event)
+        await send.send(services, portal, event, replay_since_ms)
         return "message"
     return None
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import io
 import logging
 import time
@@ -18,8 +17,8 @@ from ...convert.m2d.names import webhook_username
 from ...convert.m2d.reply import location_text, media_fallback, media_is_spoiler
 from ...convert.m2d.split import split_for_discord
 from ...db.rows import MessagePartRow, PortalRow
+from .delivery import Delivery
 from .failures import DeliveryRefused
-from .intents import Delivery
 from .lookups import Identity, conversion_context, identity
 from .services import M2DServices
 from .threads import reply_target, thread_for
@@ -38,7 +37,16 @@ def discord_mentions(text: DiscordText) -> discord.AllowedMentions:
     )
 
 
-async def send(services: M2DServices, portal: PortalRow, event: MessageEvent) -> None:
+async def send(
+    services: M2DServices,
+    portal: PortalRow,
+    event: MessageEvent,
+    replay_since_ms: int | None = None,
+) -> None:
+    """Post a Matrix message through the channel's webhook and record what it became.
+
+    ``replay_since_ms``: the inbox arrival (ms since the epoch) of an event relayed again at
+    start-up, whose messages may be on Discord already; None for a live event."""
     raw: dict[str, Any] = event.content.serialize()
     msgtype = raw.get("msgtype")
     if msgtype == "m.notice" and not services.options.relay_notices:
@@ -48,20 +56,13 @@ async def send(services: M2DServices, portal: PortalRow, event: MessageEvent) ->
     who = await identity(services, room_id, str(event.sender))
     thread_id = await thread_for(services, portal, raw)
     prefix = await reply_target(services, portal, raw)
-    # Recorded before the first request: a crash before the answer is recorded is found out.
-    sent = Delivery(services, event, thread_id or portal.discord_id)
-    await sent.begin()
-    stopped = False
+    sent = Delivery(services, event, thread_id or portal.discord_id, replay_since_ms)
+    await sent.begin()  # a replay first looks for what the attempt before the restart posted
     try:
         await _send(services, portal, event, raw, who, thread_id, prefix, sent)
-    except asyncio.CancelledError:
-        stopped = True  # the bridge is stopping: a request may be on Discord, unanswered
-        raise
     finally:
         # What reached Discord is remembered even if a later piece failed.
         await remember_sent(services, portal, event, sent.sent, thread_id)
-        if not stopped:
-            await sent.finish()
 
 
 async def _send(

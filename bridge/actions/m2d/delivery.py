@@ -1,60 +1,59 @@
-"""One Matrix event's way to Discord through a webhook, recorded before the first request.
+"""One Matrix event's way to Discord through a webhook, safe against a crash mid-request.
 
 discord.py returns from a webhook ``send`` only after waiting out the bucket's reset, so a
-message can be on Discord while the bridge has not recorded it yet; killed then, the bridge
-gets the event again after its restart (from its inbox, or the homeserver's retry). The intent
-row (event, channel, webhook, time; ``m2d_intent``) is written before the first request and
-removed once the messages are recorded. An event that comes with an intent but no recorded
-message makes the bridge read the channel first: the messages its webhook posted since the
-intent, matched in order by username and content, are recorded instead of posted again.
+message can be on Discord while the bridge has not recorded it yet. The event is still in the
+bridge's inbox then (``matrix_inbox``: kept from its arrival until it is relayed), so it is
+relayed again at the next start, before anything new. Only such a replay reads the channel
+first: the messages its webhook posted since the event's arrival, matched in order by username
+and content, are recorded instead of posted again. A live event costs no lookup at all.
 """
 
 from __future__ import annotations
 
 import logging
-import time
 from typing import Any
 
 import discord
 
-from ...db.rows import M2DIntentRow
 from .recovery import same_message
 from .services import M2DServices
 
-log = logging.getLogger("bridge.m2d.intents")
+log = logging.getLogger("bridge.m2d.delivery")
 
 
 class Delivery:
     """The Discord messages of one Matrix event: those posted now and those found posted.
 
-    ``sent`` holds each message in order (None for one posted whose id is unknown)."""
+    ``sent`` holds each message in order (None for one posted whose id is unknown).
+    ``replay_since_ms`` is the arrival (ms since the epoch) of an event relayed again from the
+    inbox at start-up; None for a live event."""
 
-    def __init__(self, services: M2DServices, event: Any, channel_id: int) -> None:
+    def __init__(
+        self,
+        services: M2DServices,
+        event: Any,
+        channel_id: int,
+        replay_since_ms: int | None = None,
+    ) -> None:
         self.services = services
         self.event_id = str(event.event_id)
-        self.room_id = str(event.room_id)
         self.channel_id = channel_id  # the channel or thread the messages go to
+        self.replay_since_ms = replay_since_ms
         self.sent: list[discord.Message | None] = []
         self._found: list[discord.Message] = []
 
     async def begin(self) -> None:
-        """Record the intent; after a crash, look for what the last attempt posted."""
-        table = self.services.tables.m2d_intents
-        earlier = await table.get(self.event_id)
-        if earlier is not None:
-            self._found = await self._posted_since(earlier.created_at)
+        """For a replayed event, look for what the attempt before the restart posted."""
+        if self.replay_since_ms is None:
+            return  # live: nothing of it can be on Discord yet
+        self._found = await self._posted_since(self.replay_since_ms)
+        if self._found:
             log.info(
-                "%s was being sent to Discord when the bridge stopped; %d of its messages "
-                "found there",
+                "%s may have been sent to Discord before the restart; %d of the webhook's "
+                "unrecorded messages since its arrival found there",
                 self.event_id,
                 len(self._found),
             )
-            return  # the earlier intent (and its time) stays until the messages are recorded
-        webhook_id = self.services.webhooks.current_id(self.channel_id)
-        now_ms = int(time.time() * 1000)
-        await table.upsert(
-            M2DIntentRow(self.event_id, self.room_id, self.channel_id, webhook_id, now_ms)
-        )
 
     async def post(self, channel_id: int, **kwargs: Any) -> None:
         """Post one message through the webhook (``webhooks.send``'s arguments), unless the
@@ -67,10 +66,6 @@ class Delivery:
             return
         self._found.clear()  # not in order: the earlier attempt got no further
         self.sent.append(await self.services.webhooks.send(channel_id, **kwargs))
-
-    async def finish(self) -> None:
-        """The event's messages are recorded (or it failed for good): forget the intent."""
-        await self.services.tables.m2d_intents.delete(self.event_id)
 
     async def _posted_since(self, since_ms: int) -> list[discord.Message]:
         try:
