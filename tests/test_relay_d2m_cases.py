@@ -336,12 +336,20 @@ async def test_a_member_joining_is_a_notice(lounge: Lounge) -> None:
     store.add_member(community.guild_id, newcomer.id, join_message=True)
 
     async def notice() -> dict | None:
+        # The sample members' own joins, posted while the guild was being bridged, are in the
+        # room too (messages in the start-up window wait for the rooms): Dave's is the one.
         events = await lounge.viewer.timeline(general_room, types=["m.room.message"])
-        return next((e for e in events if e["content"].get("msgtype") == "m.notice"), None)
+        return next(
+            (
+                e
+                for e in events
+                if e["content"].get("msgtype") == "m.notice" and e["sender"] == ghost(newcomer.id)
+            ),
+            None,
+        )
 
     event = await eventually(notice, "the join notice")
     assert event["content"]["body"] == "Dave joined the server."
-    assert event["sender"] == ghost(newcomer.id)
 
 
 async def _event_of(bridge: Bridge, message_id: int) -> str | None:
