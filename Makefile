@@ -26,9 +26,9 @@ $(INSTALLED): pyproject.toml
 
 # Lint first (ruff, mypy), then the whole suite: SQLite and PostgreSQL, a real Synapse and the
 # Discord emulator. PostgreSQL comes from BRIDGE_TEST_POSTGRES_URL (default 127.0.0.1:5432).
-# Then every test that talks to the homeserver again, with Synapse made to answer like
-# conduwuit (bridge/sandbox/homeserver_profile.py lists the differences and their sources;
-# tests/fixtures/homeserver.py leaves out the tests that do not use the homeserver).
+# Then the tests whose behaviour can depend on the homeserver's answers again, with Synapse
+# made to answer like conduwuit (bridge/sandbox/homeserver_profile.py lists the differences
+# and their sources; tests/fixtures/homeserver.py says which tests are left out and why).
 # Two workers (pytest-xdist), each with its own Synapse and emulator, a test module per worker
 # at a time: the tests mostly wait on Synapse, so this halves the time on 2 cores.
 PYTEST := $(VENV)/bin/python -m pytest -n 2 --dist loadfile
