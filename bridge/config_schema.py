@@ -121,8 +121,8 @@ RULES: tuple[Rule, ...] = (
     Rule("homeserver.verify_ssl", "true or false", lambda v: isinstance(v, bool)),
     Rule(
         "homeserver.max_retry_wait",
-        "a number of seconds above 0",
-        lambda v: isinstance(v, int | float) and not isinstance(v, bool) and v > 0,
+        "a number of seconds above 0, at most 3600",
+        lambda v: isinstance(v, int | float) and not isinstance(v, bool) and 0 < v <= 3600,
     ),
     Rule(
         "appservice.address", "an http:// or https:// URL", lambda v: _is_url(v, ("http", "https"))

@@ -53,6 +53,16 @@ def test_missing_file_gets_the_example_and_a_message(tmp_path: Path) -> None:
             "not a domain!",
             "homeserver.domain: expected the homeserver's server name",
         ),
+        (
+            "homeserver.max_retry_wait",
+            float("inf"),
+            "homeserver.max_retry_wait: expected a number of seconds above 0, at most 3600",
+        ),
+        (
+            "bridge.catch_up.window_messages",
+            "lots",
+            "bridge.catch_up.window_messages: expected a number of messages from 0 (off) to 1000",
+        ),
         ("homeserver.verify_ssl", "yes please", "homeserver.verify_ssl: expected true or false"),
         (
             "appservice.port",
