@@ -4,12 +4,17 @@ discord.py runs each event handler as its own task, so two messages that arrive 
 can overtake each other at their first ``await``. A job is queued synchronously, before any
 await, in the queue of its channel (a thread shares its parent's queue, so a thread never
 starts before the message it grew from), and each queue runs its jobs strictly in order.
+
+A job that fails is logged with its traceback the first time for its kind of failure (the
+exception's type and where it was raised), at DEBUG after that: one odd payload that keeps
+coming does not fill the log with the same traceback.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import traceback
 from collections import deque
 from collections.abc import Awaitable, Callable, Hashable
 
@@ -21,6 +26,7 @@ class ChannelQueues:
     def __init__(self) -> None:
         self._queues: dict[Hashable, deque[Job]] = {}
         self._workers: dict[Hashable, asyncio.Task] = {}
+        self.failures: dict[tuple[str, str, int], int] = {}  # by kind: type, file, line
 
     def submit(self, key: Hashable, job: Job) -> None:
         """Queue ``job`` behind everything already queued for ``key``."""
@@ -35,12 +41,26 @@ class ChannelQueues:
                 job = queue.popleft()
                 try:
                     await job()
-                except Exception:
-                    log.exception("A relay job for channel %s failed", key)
+                except Exception as error:
+                    self._failed(key, error)
         finally:
             del self._workers[key]
             if not queue:
                 del self._queues[key]
+
+    def _failed(self, key: Hashable, error: Exception) -> None:
+        frames = traceback.extract_tb(error.__traceback__)
+        where = (frames[-1].filename, frames[-1].lineno or 0) if frames else ("", 0)
+        kind = (type(error).__name__, *where)
+        count = self.failures[kind] = self.failures.get(kind, 0) + 1
+        if count == 1:
+            log.error(
+                "A relay job for channel %s failed (later failures like it are logged at DEBUG)",
+                key,
+                exc_info=error,
+            )
+        else:
+            log.debug("A relay job for channel %s failed: %r", key, error, exc_info=error)
 
     async def idle(self) -> None:
         """Wait until every queued job has run (shutdown, tests)."""

@@ -9,7 +9,8 @@ where ids belong) leaves ``received_message``, ends ``Client.connect`` and with 
 the same dict). A parser that raises is tried again with repaired copies of the data
 (:mod:`.payload_repairs`: a message with malformed attachments still relays its text), unless
 it had already dispatched an event (a second try would double it). What still fails is
-skipped. Each failure is logged with its event type and error: at WARNING the first time for
+skipped, and so is what discord.py would read without an error although the bridge cannot use
+it (:func:`.payload_repairs.unusable`: a message without an author), before it is parsed. Each failure is logged with its event type and error: at WARNING the first time for
 that type, at DEBUG after that, so a server that sends the same odd payload all day does not
 fill the log; and counted through :attr:`DispatchGuard.listeners` (the metric
 ``discord_bridge_gateway_dispatch_errors_total{event}``). The bridge's own event handlers
@@ -23,7 +24,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from .payload_repairs import GuildOf, repairs_for
+from .payload_repairs import GuildOf, repairs_for, unusable
 
 log = logging.getLogger("bridge.discord.gateway")
 
@@ -34,6 +35,10 @@ ErrorListener = Callable[[str], None]
 #: Dispatches discord.py parses before anything else can run: a failure there is not skipped
 #: (the session would be unusable) but still raised, as before.
 UNGUARDED = frozenset({"READY", "RESUMED"})
+
+
+class MalformedPayload(ValueError):
+    """A dispatch that discord.py would read although the bridge cannot use it."""
 
 
 def _no_guild(channel_id: int) -> int | None:
@@ -66,6 +71,10 @@ class DispatchGuard:
         """``parser`` for dispatches of type ``event``, never raising."""
 
         def parse(data: Any) -> None:
+            reason = unusable(event, data)
+            if reason is not None:
+                self._failed(event, MalformedPayload(reason), "skipped")
+                return
             before = self.dispatched
             try:
                 parser(data)

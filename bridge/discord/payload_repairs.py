@@ -8,6 +8,11 @@ sends role ids (seen from Spacebar, an independent Discord-compatible server) be
 channel without ``position`` gets 0. What cannot be repaired (a message without ``id``,
 ``author`` or ``channel_id``, a reaction without ``emoji``) gets no repair and is skipped.
 
+Some malformed data discord.py reads without a word (a message without ``author``: its
+``Message`` has no ``author`` attribute, and the bridge's handlers fail on it later, once per
+message). :func:`unusable` recognises those before parsing, so the guard skips them as it
+skips what discord.py rejects.
+
 Repairs never invent an identity: ids, authors, channels and member roles are used as sent or
 not at all (a member update whose roles are unreadable is skipped, never read as "no roles").
 """
@@ -122,6 +127,23 @@ def repaired_member(member: Any) -> dict[str, Any] | None:
     return fixed
 
 
+def is_user(value: Any) -> bool:
+    """Whether ``value`` is a user object with a readable ``id``."""
+    return isinstance(value, dict) and is_snowflake(value.get("id"))
+
+
+def message_author(data: dict[str, Any]) -> Any:
+    """The message's author as sent; else its ``member.user`` (sent in some payloads);
+    else ``None``."""
+    author = data.get("author")
+    if is_user(author):
+        return author
+    member = data.get("member")
+    if isinstance(member, dict) and is_user(member.get("user")):
+        return member["user"]
+    return None
+
+
 def _sound_message_fields(data: dict[str, Any], guild_of: GuildOf, edit: bool) -> dict[str, Any]:
     """The message with every malformed optional field fixed or dropped."""
     fixed = dict(data)
@@ -173,12 +195,12 @@ def message_repairs(data: Any, guild_of: GuildOf, *, edit: bool = False) -> Iter
     ``id``, ``channel_id`` and ``author``: such a message cannot be relayed."""
     if not isinstance(data, dict):
         return
-    author = data.get("author")
+    author = message_author(data)
     if not (is_snowflake(data.get("id")) and is_snowflake(data.get("channel_id"))):
         return
-    if not (isinstance(author, dict) and is_snowflake(author.get("id"))):
+    if author is None:
         return
-    sound = _sound_message_fields(data, guild_of, edit)
+    sound = _sound_message_fields({**data, "author": author}, guild_of, edit)
     yield sound
     yield {key: sound[key] for key in MESSAGE_CORE if key in sound}
 
@@ -244,6 +266,48 @@ REPAIRS: dict[str, Repairer] = {
     "CHANNEL_PINS_UPDATE": pins_repairs,
     "GUILD_CREATE": guild_create_repairs,
 }
+
+
+def unusable_message(data: Any, *, edit: bool = False) -> str | None:
+    """MESSAGE_CREATE, and MESSAGE_UPDATE of a full message (an edit, or one that names an
+    author): no readable author (discord.py would build a ``Message`` without one)."""
+    if not isinstance(data, dict):
+        return None  # discord.py rejects it itself
+    if edit and "author" not in data and not data.get("edited_timestamp"):
+        return None  # a partial update (embeds resolved…): the bridge reads no author from it
+    if message_author(data) is None:
+        if "author" not in data:
+            return "no author and no member.user"
+        return "author is not a user object"
+    return None
+
+
+def unusable_member(data: Any) -> str | None:
+    """GUILD_MEMBER_ADD / GUILD_MEMBER_UPDATE / GUILD_MEMBER_REMOVE: no readable ``user``."""
+    if isinstance(data, dict) and not is_user(data.get("user")):
+        return "no user object"
+    return None
+
+
+UNUSABLE: dict[str, Callable[[Any], str | None]] = {
+    "MESSAGE_CREATE": unusable_message,
+    "MESSAGE_UPDATE": lambda data: unusable_message(data, edit=True),
+    "GUILD_MEMBER_ADD": unusable_member,
+    "GUILD_MEMBER_UPDATE": unusable_member,
+    "GUILD_MEMBER_REMOVE": unusable_member,
+}
+
+
+def unusable(event: str, data: Any) -> str | None:
+    """Why the bridge cannot use ``data`` (a dispatch's ``d``) for ``event`` although
+    discord.py would read it without an error; ``None`` if nothing is known to be wrong."""
+    check = UNUSABLE.get(event)
+    if check is None:
+        return None
+    try:
+        return check(data)
+    except Exception:  # noqa: BLE001 - a check must never fail the gateway
+        return None
 
 
 def repairs_for(event: str, data: Any, guild_of: GuildOf) -> Iterator[Any]:

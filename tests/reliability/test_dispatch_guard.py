@@ -9,9 +9,10 @@ from typing import Any
 import pytest
 from discord.utils import snowflake_time
 
+from bridge.actions.ordering import ChannelQueues
 from bridge.discord.client import BridgeDiscordClient
 from bridge.discord.dispatch_guard import DispatchGuard
-from bridge.discord.payload_repairs import repairs_for, role_ids
+from bridge.discord.payload_repairs import repairs_for, role_ids, unusable
 from tests.reliability.shared import message_payload
 
 AUTHOR = {"id": "42", "username": "mallory", "discriminator": "0", "avatar": None}
@@ -138,3 +139,103 @@ def test_repairs_keep_what_is_sound_and_never_invent_identities() -> None:
     assert list(repairs_for("GUILD_MEMBER_UPDATE", member, no_guild)) == []
     channel = next(repairs_for("CHANNEL_CREATE", {"id": "5", "type": 0}, no_guild))
     assert channel["position"] == 0
+
+
+async def test_a_message_discord_py_reads_without_an_author_is_skipped_before_parsing(
+    client: BridgeDiscordClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    received: list[Any] = []
+
+    async def on_message(msg: Any) -> None:
+        received.append(msg)
+
+    client.event(on_message)
+    counted: list[str] = []
+    client.dispatch_guard.listeners.append(counted.append)
+    caplog.set_level(logging.INFO, "bridge.discord.gateway")
+    for _ in range(3):
+        parse(client, "MESSAGE_CREATE", message(author=...))  # discord.py alone accepts it
+    parse(client, "MESSAGE_CREATE", message(id="1234567890123456771", author={}))
+    parse(client, "MESSAGE_CREATE", message(id="1234567890123456772", author="mallory"))
+    await asyncio.sleep(0.05)
+    assert received == []
+    assert counted == ["MESSAGE_CREATE"] * 5
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert warnings == [
+        "Malformed MESSAGE_CREATE from the Discord gateway (MalformedPayload: no author and no"
+        " member.user): skipped; later ones are logged at DEBUG"
+    ]
+
+
+async def test_an_author_sent_only_as_member_user_is_used(client: BridgeDiscordClient) -> None:
+    received: list[Any] = []
+
+    async def on_message(msg: Any) -> None:
+        received.append(msg)
+
+    client.event(on_message)
+    parse(client, "MESSAGE_CREATE", message(author=..., member={"roles": [], "user": AUTHOR}))
+    await asyncio.sleep(0.05)
+    assert [(m.content, m.author.id) for m in received] == [("hello", 42)]
+
+
+async def test_an_edit_without_an_author_never_reaches_the_handlers(
+    client: BridgeDiscordClient,
+) -> None:
+    edits: list[Any] = []
+
+    async def on_raw_message_edit(payload: Any) -> None:
+        edits.append(payload)
+
+    client.event(on_raw_message_edit)
+    edit = message(author=..., edited_timestamp="2026-01-02T03:05:05+00:00")
+    parse(client, "MESSAGE_UPDATE", edit)
+    await asyncio.sleep(0.05)
+    assert edits == []
+    assert client.dispatch_guard.errors == {"MESSAGE_UPDATE": 1}
+
+
+@pytest.mark.parametrize(
+    ("event", "data", "reason"),
+    [
+        ("MESSAGE_CREATE", message(author=...), "no author and no member.user"),
+        ("MESSAGE_CREATE", message(author=None), "author is not a user object"),
+        ("MESSAGE_CREATE", message(author={"id": "x"}), "author is not a user object"),
+        ("MESSAGE_CREATE", message(author=..., member={"user": AUTHOR}), None),
+        ("MESSAGE_CREATE", message(), None),
+        ("MESSAGE_CREATE", None, None),  # discord.py rejects it itself
+        ("MESSAGE_UPDATE", {"id": "5", "channel_id": "99", "embeds": []}, None),  # partial
+        (
+            "MESSAGE_UPDATE",
+            message(author=..., edited_timestamp="2026-01-02T03:05:05Z"),
+            "no author and no member.user",
+        ),
+        ("GUILD_MEMBER_UPDATE", {"guild_id": "7", "roles": []}, "no user object"),
+        ("GUILD_MEMBER_ADD", {"guild_id": "7", "roles": [], "user": {}}, "no user object"),
+        ("GUILD_MEMBER_ADD", {"guild_id": "7", "roles": [], "user": AUTHOR}, None),
+        ("MESSAGE_DELETE", {"channel_id": "99"}, None),  # no check: discord.py rejects it
+    ],
+)
+def test_unusable_payloads(event: str, data: Any, reason: str | None) -> None:
+    assert unusable(event, data) == reason
+
+
+def test_a_failing_relay_job_is_logged_once_per_kind(caplog: pytest.LogCaptureFixture) -> None:
+    queues = ChannelQueues()
+    caplog.set_level(logging.DEBUG, "bridge.relay.order")
+
+    async def broken() -> None:
+        raise AttributeError("'Message' object has no attribute 'author'")
+
+    async def other() -> None:
+        raise KeyError("x")
+
+    async def run() -> None:
+        for job in (broken, broken, other, broken):
+            queues.submit(1, job)
+        await queues.idle()
+
+    asyncio.run(run())
+    errors = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert len(errors) == 2 and all(r.exc_info for r in errors)
+    assert len([r for r in caplog.records if r.levelno == logging.DEBUG]) == 2

@@ -122,6 +122,24 @@ def text_kept(name: str, slug: str, **changes: Any) -> Case:
 CASES = [
     Case("message without id", "MESSAGE_CREATE", lambda g: g.message("lost", id=...)),
     Case("message without author", "MESSAGE_CREATE", lambda g: g.message("x", author=...)),
+    Case(
+        "MESSAGE_CREATE without author and without member",
+        "MESSAGE_CREATE",
+        lambda g: g.message("no author here", author=..., member=...),
+    ),
+    Case(
+        "message author not an object",
+        "MESSAGE_CREATE",
+        lambda g: g.message("no author here", author={}, member=...),
+    ),
+    Case(
+        "message author only in member.user",
+        "MESSAGE_CREATE",
+        lambda g: g.message(
+            "text of member-user", author=..., member={**g.member(), "user": g.author()}
+        ),
+        arrives="text of member-user",
+    ),
     Case("message without channel_id", "MESSAGE_CREATE", lambda g: g.message("x", channel_id=...)),
     Case("message id not a number", "MESSAGE_CREATE", lambda g: g.message("x", id="abc")),
     Case("message is null", "MESSAGE_CREATE", lambda g: None),
@@ -141,6 +159,11 @@ CASES = [
             member={**g.member(), "roles": [{"id": str(g.role_id), "name": "Mod"}]},
         ),
         arrives="text of role-objects",
+    ),
+    Case(
+        "edit without author and without member",
+        "MESSAGE_UPDATE",
+        lambda g: _edit(g, content="edited without author", author=..., member=...),
     ),
     Case("edit without id", "MESSAGE_UPDATE", lambda g: _edit(g, id=...)),
     Case(
@@ -188,6 +211,16 @@ CASES = [
         "member update with user null",
         "GUILD_MEMBER_UPDATE",
         lambda g: {**g.member(), "guild_id": str(g.guild_id), "user": None},
+    ),
+    Case(
+        "member update without user",
+        "GUILD_MEMBER_UPDATE",
+        lambda g: {**g.member(), "guild_id": str(g.guild_id)},
+    ),
+    Case(
+        "member add without user",
+        "GUILD_MEMBER_ADD",
+        lambda g: {**g.member(), "guild_id": str(g.guild_id)},
     ),
     Case(
         "member update with roles as a string",
@@ -366,6 +399,7 @@ async def test_a_malformed_dispatch_is_skipped_and_the_next_message_arrives(
     assert bridge.process.process.poll() is None, bridge.process.output[-3000:]
     output = bridge.process.output
     assert "Cannot connect to the Discord gateway" not in output
+    assert "A relay job for channel" not in output  # the handlers never saw it broken
     assert hub.identify_count == identifies  # the same session: no reconnect
     assert len(hub.connections) == 1
     if case.counted:
