@@ -311,6 +311,8 @@ class Bridge:
             self.appservice.stopping = True
         if self.admin:  # imports stop between two messages, checkpoints saved (resumable)
             await self.admin.imports.stop()
+        if self.m2d:  # Matrix → Discord sends waiting out a 429/5xx give up (kept in the inbox)
+            self.m2d.webhooks.stop()
         if not self.discord.is_closed():
             await self.discord.close()
         if self._gateway_task:

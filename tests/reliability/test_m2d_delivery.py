@@ -7,6 +7,7 @@ Every message arrives once, in order, and no "Not delivered" notice is sent for 
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -233,6 +234,56 @@ async def test_a_kill_while_discord_holds_an_unrecorded_message_doubles_nothing(
     assert _query(database, "SELECT event_id FROM matrix_inbox") == []
     assert "Not sending" in second.output
     assert NOT_DELIVERED not in second.output
+
+
+@pytest.mark.slow
+async def test_a_stop_while_a_message_waits_out_a_429_keeps_it_for_the_next_start(
+    synapse: LocalSynapse,
+    sandbox_guild: SandboxGuild,
+    community: Community,
+    start_bridge: StartBridge,
+    make_matrix_user,  # noqa: ANN001
+    tmp_path: Path,
+) -> None:
+    """SIGTERM while a message waits out a 429: the stop is quick, no notice, the event stays
+    in the inbox; after the restart it is on Discord once."""
+    store, faults = sandbox_guild.emulator.store, sandbox_guild.emulator.faults
+    database = tmp_path / "bridge.db"
+    overrides = {
+        **sandbox_guild.bridge_overrides(),
+        "homeserver.address": synapse.url,
+        "bridge.guilds": f"[{community.guild_id}]",
+        "appservice.database.url": f"sqlite:{database}",
+    }
+    channel = community.channels["lounge"]
+    first = start_bridge(overrides)
+    await first.wait_for_output("Bridge started as")
+    room = _query(database, "SELECT room_id FROM portal WHERE discord_id = ?", channel)[0][0]
+    space = _query(
+        database, "SELECT space_room_id FROM guild WHERE discord_id = ?", community.guild_id
+    )[0][0]
+    human = await make_matrix_user(displayname="Stopped")
+    await human.join(space)
+    await human.join(room)
+    faults.fail_next(None, 429, EXECUTE, retry_after=5)
+    try:
+        event_id = await human.send_text(room, "waits out a 429")
+        await first.wait_for_output("Discord answered 429")
+        started = time.monotonic()
+        await first.stop()
+        assert time.monotonic() - started < 3, first.output[-3000:]
+    finally:
+        faults.clear()
+    assert NOT_DELIVERED not in first.output and "Relaying" in first.output
+    assert "failed" not in first.output.split("Stopping the bridge")[-1]
+    assert _query(database, "SELECT event_id FROM matrix_inbox") == [(event_id,)]
+    second = start_bridge(overrides)
+    await second.wait_for_output("Bridge started as")
+    await eventually(lambda: _some(on_discord(store, channel, "waits out")), "the message")
+    await asyncio.sleep(1)  # nothing more is sent
+    assert on_discord(store, channel, "waits out") == ["waits out a 429"]
+    assert not await notices(human, room)
+    await second.stop()
 
 
 def _answer(status: int, headers: dict[str, str] | None = None) -> discord.HTTPException:

@@ -32,6 +32,7 @@ from . import edits, pins, polls, reactions, send
 from .failures import reason_for, report_failure
 from .notices import notify_once
 from .read_markers import room_queue
+from .retry import DiscordStopped
 from .services import M2DServices
 
 log = logging.getLogger("bridge.m2d")
@@ -89,8 +90,8 @@ async def _handle_once(services: M2DServices, event: Any, replay_since_ms: int |
 
     An event can come twice: kept in the inbox before a crash and relayed after the restart,
     then pushed again by the homeserver, which never saw its transaction acknowledged.
-    Cancelled mid-relay (the bridge stopping), it stays in the inbox: relayed again, as a
-    replay, at the next start.
+    Cancelled mid-relay, or given up because the bridge is stopping (:class:`DiscordStopped`),
+    it stays in the inbox: relayed again, as a replay, at the next start.
     """
     stopped = False
     try:
@@ -99,6 +100,10 @@ async def _handle_once(services: M2DServices, event: Any, replay_since_ms: int |
     except asyncio.CancelledError:
         stopped = True  # a request may be on Discord, unanswered: the replay looks for it
         raise
+    except DiscordStopped as error:
+        stopped = True  # kept in the inbox; the replay looks on Discord first (no double)
+        log.info("Relaying %s to Discord stopped with the bridge (%s); kept for the next start",
+                 event.event_id, error)  # fmt: skip
     finally:
         if not stopped:
             await services.tables.matrix_inbox.delete(str(event.event_id))
@@ -129,6 +134,11 @@ async def _handle(services: M2DServices, event: Any, replay_since_ms: int | None
     try:
         kind = await _relay(services, portal, event, replay_since_ms)
     except Exception as error:
+        if isinstance(error, DiscordStopped) or services.webhooks.stopping.is_set():
+            # The shutdown itself, not a failure: no notice; the event stays in the inbox.
+            if isinstance(error, DiscordStopped):
+                raise
+            raise DiscordStopped(f"{type(error).__name__} while the bridge stopped") from error
         log.exception("Relaying %s to Discord failed", event.event_id)
         services.stats.failed(
             portal.guild_id,

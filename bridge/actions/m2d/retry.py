@@ -7,11 +7,17 @@ answers 429 or 5xx: it honours ``retry_after`` (the ``X-RateLimit-Reset-After`` 
 ``Retry-After`` header) and otherwise backs off exponentially, capped, with jitter. Only other
 answers (400, 403, 404…) are failures. The caller is the room's queue: later events of the
 room wait, so order is kept.
+
+Stopping: when ``stopped`` (an :class:`asyncio.Event`, set by the bridge's stop before the
+Discord client closes) is set, a waiting retry gives up at once, and so does a request that
+fails once the bridge is stopping: :class:`DiscordStopped` (the event stays in the inbox and is
+relayed at the next start). Mirrors :class:`~bridge.matrix.homeserver_wait.HomeserverStopped`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 from collections.abc import Awaitable, Callable
@@ -26,6 +32,11 @@ log = logging.getLogger("bridge.m2d.retry")
 T = TypeVar("T")
 #: ``on_wait(cause, seconds)``: cause is "rate_limited" (429) or "server_error" (5xx).
 WaitObserver = Callable[[str, float], None]
+
+
+class DiscordStopped(Exception):
+    """The bridge stopped while a request waited for Discord (or failed as it stopped): it
+    may not have been delivered, and is not reported as a failure."""
 
 
 @dataclass(frozen=True)
@@ -69,18 +80,24 @@ async def retrying(
     what: str,
     policy: RetryPolicy,
     on_wait: WaitObserver | None = None,
+    stopped: asyncio.Event | None = None,
 ) -> T:
     """``await request()`` until Discord answers something other than 429 or 5xx.
 
     ``request`` makes a new request each time (a coroutine can be awaited once); ``what``
-    names it in the log. Never gives up on 429/5xx; any other error is raised.
+    names it in the log. Never gives up on 429/5xx; any other error is raised. Once
+    ``stopped`` is set, raises :class:`DiscordStopped` instead of waiting or of any error.
     """
     attempt = 0
     while True:
+        if stopped is not None and stopped.is_set():
+            raise DiscordStopped(f"the bridge is stopping: {what} not sent")
         try:
             return await request()
-        except discord.HTTPException as error:
-            if not transient(error):
+        except Exception as error:
+            if stopped is not None and stopped.is_set():
+                raise DiscordStopped(f"the bridge stopped during {what}") from error
+            if not isinstance(error, discord.HTTPException) or not transient(error):
                 raise
             asked = retry_after(error) if error.status == 429 else None
             delay = backoff(policy, attempt, asked)
@@ -95,4 +112,9 @@ async def retrying(
             if on_wait is not None:
                 on_wait(cause, delay)
             attempt += 1
-            await asyncio.sleep(delay)
+            if stopped is None:
+                await asyncio.sleep(delay)
+                continue
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(stopped.wait(), timeout=delay)
+                raise DiscordStopped(f"the bridge stopped while {what} waited") from error

@@ -10,6 +10,7 @@ ignored ``wait=true``) is looked up in the channel (:mod:`.recovery`).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -94,10 +95,16 @@ class Webhooks:
         self.name = name
         self.retry = retry or RetryPolicy()
         self.on_wait = on_wait
+        # Set by the bridge's stop (before the Discord client closes): waiting retries give up.
+        self.stopping = asyncio.Event()
         self._locks = KeyedLocks()
         self._cache: dict[int, discord.Webhook] = {}
         self._ids: set[int] = set()
         self._loaded = False
+
+    def stop(self) -> None:
+        """The bridge stops: requests waiting out a 429/5xx give up now (DiscordStopped)."""
+        self.stopping.set()
 
     async def load(self) -> None:
         """Learn the bridge's webhook ids from the portal rows (for :meth:`is_bridge_webhook`)."""
@@ -278,7 +285,7 @@ class Webhooks:
 
         label = f"{what} in channel {channel_id}"
         try:
-            return await retrying(attempt, label, self.retry, self.on_wait)
+            return await retrying(attempt, label, self.retry, self.on_wait, self.stopping)
         except discord.Forbidden as error:
             raise WebhookUnavailable(
                 f"Discord refused the bridge's webhook in {await self._label(channel_id)}: "
