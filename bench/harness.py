@@ -103,6 +103,20 @@ def add_keep(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_top(parser: argparse.ArgumentParser) -> None:
+    """The ``--top`` option of the benches that can profile."""
+    parser.add_argument(
+        "--top", type=positive_int, default=30, help="functions shown in the profile (30)"
+    )
+
+
+def add_no_pin(parser: argparse.ArgumentParser) -> None:
+    """The ``--no-pin`` option (``pin``) of the benches that pin the bridge to core 0."""
+    parser.add_argument(
+        "--no-pin", dest="pin", action="store_false", help="no taskset: the bridge not on core 0"
+    )
+
+
 def bench_setup(prefix: str) -> tuple[Path, int, Path, Path]:
     """A fresh folder ``/tmp/PREFIX*`` (printed) with a config for a free appservice port
     (no admins) and its registration: (folder, port, config, registration). :func:`run_bench`

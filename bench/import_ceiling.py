@@ -36,6 +36,8 @@ from pathlib import Path
 from harness import (  # bench/, beside this script
     Child,
     add_keep,
+    add_no_pin,
+    add_top,
     at,
     bench_setup,
     bridge_command,
@@ -255,9 +257,7 @@ if __name__ == "__main__":
         help="import this history once more with the whole child process under cProfile "
         "(start-up included); the file is written into the bench folder",
     )
-    parser.add_argument(
-        "--top", type=positive_int, default=30, help="functions shown in the profile (30)"
-    )
+    add_top(parser)
     parser.add_argument(
         "--timeout", type=positive_float, default=300, help="seconds per import (300)"
     )
@@ -266,9 +266,7 @@ if __name__ == "__main__":
         action="store_true",
         help="keep the emulator's Discord rate limits (50 requests/s): reactions then bound it",
     )
-    parser.add_argument(
-        "--no-pin", dest="pin", action="store_false", help="no taskset: the bridge not on core 0"
-    )
+    add_no_pin(parser)
     add_keep(parser)
     arguments = parser.parse_args()
     if arguments.messages < arguments.channels:

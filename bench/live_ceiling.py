@@ -37,6 +37,8 @@ from pathlib import Path
 
 from harness import (  # bench/, beside this script
     add_keep,
+    add_no_pin,
+    add_top,
     pin_parent,
     positive_float,
     positive_int,
@@ -274,9 +276,7 @@ if __name__ == "__main__":
         help="run this direction once more with the whole bridge child process under cProfile "
         "(start-up included); the .prof file goes into that run's bench folder (path printed)",
     )
-    parser.add_argument(
-        "--top", type=positive_int, default=30, help="functions shown in the profile (30)"
-    )
+    add_top(parser)
     parser.add_argument(
         "--timeout", type=positive_float, default=120, help="seconds per burst (120)"
     )
@@ -287,9 +287,7 @@ if __name__ == "__main__":
         metavar="KEY=VALUE",
         help="a bridge setting, e.g. APPSERVICE__DATABASE__MAX_SIZE=1 (DISCORD_BRIDGE__ implied)",
     )
-    parser.add_argument(
-        "--no-pin", dest="pin", action="store_false", help="no taskset: the bridge not on core 0"
-    )
+    add_no_pin(parser)
     add_keep(parser)
     arguments = parser.parse_args()
     if any("=" not in o for o in arguments.set):

@@ -40,6 +40,7 @@ from pathlib import Path
 from aiohttp import ClientSession, web
 from harness import (  # bench/, beside this script
     add_keep,
+    add_no_pin,
     pin_parent,
     pinned_to_core_0,
     positive_float,
@@ -369,9 +370,7 @@ if __name__ == "__main__":
     parser.add_argument(
         "--timeout", type=positive_float, default=60, help="seconds to wait for arrivals (60)"
     )
-    parser.add_argument(
-        "--no-pin", dest="pin", action="store_false", help="no taskset: the bridge not on core 0"
-    )
+    add_no_pin(parser)
     add_keep(parser)
     arguments = parser.parse_args()
     if arguments.seconds * arguments.rate < 1:

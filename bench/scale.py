@@ -42,6 +42,8 @@ from pathlib import Path
 from harness import (  # bench/, beside this script
     RunningBridge,
     add_keep,
+    add_no_pin,
+    add_top,
     bench_setup,
     non_negative_float,
     non_negative_int,
@@ -275,12 +277,8 @@ if __name__ == "__main__":
         action="store_true",
         help="the first run's whole child process under cProfile (start-up included)",
     )
-    parser.add_argument(
-        "--top", type=positive_int, default=30, help="functions shown in the profile (30)"
-    )
-    parser.add_argument(
-        "--no-pin", dest="pin", action="store_false", help="no taskset: the bridge not on core 0"
-    )
+    add_top(parser)
+    add_no_pin(parser)
     add_keep(parser)
     arguments = parser.parse_args()
     if arguments.authors > arguments.members:
