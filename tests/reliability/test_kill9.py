@@ -57,6 +57,21 @@ class Side:
         return self.sent.setdefault(channel, [])
 
 
+def _counted(found: dict[str, list[str]], sent: Sent, copies: list[Any], gone: str) -> bool:
+    """Record a deleted message still there, a lost one or a doubled one in ``found``; whether
+    the message is there to check further (not deleted, not lost)."""
+    if sent.deleted:
+        if copies:
+            found["doubled"].append(f"{sent.original} ({gone})")
+        return False
+    if not copies:
+        found["lost"].append(sent.original)
+        return False
+    if len(copies) > 1:
+        found["doubled"].append(f"{sent.original} ×{len(copies)}")
+    return True
+
+
 class Traffic:
     """A steady mix of traffic, both ways, in two channels; and what should result."""
 
@@ -153,15 +168,8 @@ class Traffic:
                 copies = originals.get(sent.original, []) + (
                     originals.get(sent.final, []) if sent.final != sent.original else []
                 )
-                if sent.deleted:
-                    if copies:
-                        found["doubled"].append(f"{sent.original} (deleted, still shown)")
+                if not _counted(found, sent, copies, "deleted, still shown"):
                     continue
-                if not copies:
-                    found["lost"].append(sent.original)
-                    continue
-                if len(copies) > 1:
-                    found["doubled"].append(f"{sent.original} ×{len(copies)}")
                 event_id = copies[0]
                 shown = edits.get(event_id, sent.original)
                 keys = reactions.get(event_id, Counter())
@@ -182,15 +190,8 @@ class Traffic:
             ]
             for _, sent in self.matrix.sent.get(channel, []):
                 copies = [m for m in on_discord if m.content in (sent.original, sent.final)]
-                if sent.deleted:
-                    if copies:
-                        found["doubled"].append(f"{sent.original} (redacted, still there)")
+                if not _counted(found, sent, copies, "redacted, still there"):
                     continue
-                if not copies:
-                    found["lost"].append(sent.original)
-                    continue
-                if len(copies) > 1:
-                    found["doubled"].append(f"{sent.original} ×{len(copies)}")
                 message = copies[0]
                 emoji = {r.name for r in message.reactions if bot_id in r.user_ids}
                 if message.content != sent.final or emoji != sent.reactions:

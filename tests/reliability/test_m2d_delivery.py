@@ -19,7 +19,7 @@ from bridge.actions.m2d.retry import RetryPolicy, backoff, retrying
 from bridge.sandbox.discord.server import RecordedResponse
 from bridge.sandbox.homeserver import LocalSynapse
 from bridge.sandbox.matrix_client import MatrixTestClient
-from tests.fixtures.bridge import StartBridge
+from tests.fixtures.bridge import BridgeProcess, StartBridge
 from tests.fixtures.community import Community, eventually
 from tests.fixtures.discord import SandboxGuild
 from tests.fixtures.lounge import Lounge
@@ -43,6 +43,36 @@ async def notices(viewer: MatrixTestClient, room: str) -> list[str]:
         for e in events
         if NOT_DELIVERED in e["content"].get("body", "")
     ]
+
+
+async def _started_with_a_human(
+    synapse: LocalSynapse,
+    sandbox_guild: SandboxGuild,
+    community: Community,
+    start_bridge: StartBridge,
+    make_matrix_user,  # noqa: ANN001
+    database: Path,
+    displayname: str,
+) -> tuple[dict[str, object], int, BridgeProcess, str, MatrixTestClient]:
+    """The bridge (a process) started on ``database``, and a Matrix user in the lounge's room:
+    the overrides, the lounge's channel, the bridge, the room and the user."""
+    overrides = {
+        **sandbox_guild.bridge_overrides(),
+        "homeserver.address": synapse.url,
+        "bridge.guilds": f"[{community.guild_id}]",
+        "appservice.database.url": f"sqlite:{database}",
+    }
+    channel = community.channels["lounge"]
+    first = start_bridge(overrides)
+    await first.wait_for_output("Bridge started as")
+    room = _query(database, "SELECT room_id FROM portal WHERE discord_id = ?", channel)[0][0]
+    space = _query(
+        database, "SELECT space_room_id FROM guild WHERE discord_id = ?", community.guild_id
+    )[0][0]
+    human = await make_matrix_user(displayname=displayname)
+    await human.join(space)
+    await human.join(room)
+    return overrides, channel, first, room, human
 
 
 @pytest.fixture
@@ -167,22 +197,9 @@ async def test_a_kill_while_discord_holds_an_unrecorded_message_doubles_nothing(
     bucket before returning it; kill -9 then. After the restart each is on Discord once."""
     emulator, store = sandbox_guild.emulator, sandbox_guild.emulator.store
     database = tmp_path / "bridge.db"
-    overrides = {
-        **sandbox_guild.bridge_overrides(),
-        "homeserver.address": synapse.url,
-        "bridge.guilds": f"[{community.guild_id}]",
-        "appservice.database.url": f"sqlite:{database}",
-    }
-    channel = community.channels["lounge"]
-    first = start_bridge(overrides)
-    await first.wait_for_output("Bridge started as")
-    room = _query(database, "SELECT room_id FROM portal WHERE discord_id = ?", channel)[0][0]
-    space = _query(
-        database, "SELECT space_room_id FROM guild WHERE discord_id = ?", community.guild_id
-    )[0][0]
-    human = await make_matrix_user(displayname="Killed")
-    await human.join(space)
-    await human.join(room)
+    overrides, channel, first, room, human = await _started_with_a_human(
+        synapse, sandbox_guild, community, start_bridge, make_matrix_user, database, "Killed"
+    )
     await human.send_text(room, "warm-up before the kill")  # the webhook exists before the window
     await eventually(
         lambda: _some(on_discord(store, channel, "warm-up before the kill")), "warm-up"
@@ -249,22 +266,9 @@ async def test_a_stop_while_a_message_waits_out_a_429_keeps_it_for_the_next_star
     in the inbox; after the restart it is on Discord once."""
     store, faults = sandbox_guild.emulator.store, sandbox_guild.emulator.faults
     database = tmp_path / "bridge.db"
-    overrides = {
-        **sandbox_guild.bridge_overrides(),
-        "homeserver.address": synapse.url,
-        "bridge.guilds": f"[{community.guild_id}]",
-        "appservice.database.url": f"sqlite:{database}",
-    }
-    channel = community.channels["lounge"]
-    first = start_bridge(overrides)
-    await first.wait_for_output("Bridge started as")
-    room = _query(database, "SELECT room_id FROM portal WHERE discord_id = ?", channel)[0][0]
-    space = _query(
-        database, "SELECT space_room_id FROM guild WHERE discord_id = ?", community.guild_id
-    )[0][0]
-    human = await make_matrix_user(displayname="Stopped")
-    await human.join(space)
-    await human.join(room)
+    overrides, channel, first, room, human = await _started_with_a_human(
+        synapse, sandbox_guild, community, start_bridge, make_matrix_user, database, "Stopped"
+    )
     faults.fail_next(None, 429, EXECUTE, retry_after=5)
     try:
         event_id = await human.send_text(room, "waits out a 429")
