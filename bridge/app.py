@@ -47,6 +47,7 @@ from .matrix.media import MediaRepo
 from .matrix.namespaces import check_namespaces
 from .metrics import BridgeMetrics
 from .metrics_sources import GatewayWatch, ratelimit_trace
+from .migration.links import AccountLinks
 from .permissions import Level, permission_level
 from .portal.adopt import check_known_rooms
 from .portal.guild_sync import GuildBridge
@@ -86,6 +87,7 @@ class Bridge:
         self._gateway_task: asyncio.Task | None = None
         self.media: MediaRepo | None = None
         self.puppets: Puppets | None = None
+        self.links: AccountLinks | None = None
         self.guilds: GuildBridge | None = None
         self.relay: RelayServices | None = None
         self.m2d: M2DServices | None = None
@@ -168,6 +170,8 @@ class Bridge:
         await check_known_rooms(bot, self.database.tables)
         self.room_version = await choose_room_version(bot, str(config["bridge.room_version"]))
         await self._sync_bot_profile()
+        self.links = AccountLinks(self.database.tables)  # linked accounts, read once
+        await self.links.load()
         wire_parts(self)
         point_discord_py_at(
             config["discord.api_url"], config["discord.gateway_url"], config["discord.cdn_url"]

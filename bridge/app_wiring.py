@@ -49,6 +49,7 @@ def wire_parts(bridge: Bridge) -> None:
         displayname_template=config["bridge.displayname_template"],
         bot_suffix=config["bridge.bot_suffix"],
         domain=config["homeserver.domain"],
+        links=bridge.links,
     )
     context = BridgeContext(
         bot_mxid=bridge.appservice.bot_mxid,

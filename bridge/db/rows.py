@@ -175,3 +175,80 @@ class ExcludedChannelRow:
     channel_id: int
     guild_id: int
     excluded_at: int  # ms since the epoch
+
+
+@dataclass
+class AccountLinkRow:
+    """A Discord member's link to their Matrix account; current while ``unlinked_at`` is None.
+
+    At most one current link per Discord user and per Matrix account. Ended links stay, so
+    that the number of linked members on a past day can be counted.
+    """
+
+    discord_user_id: int
+    linked_at: int  # ms since the epoch
+    mxid: str
+    via: str  # where the code was redeemed: "discord" or "matrix"
+    unlinked_at: int | None = None  # ms since the epoch
+
+
+@dataclass
+class LinkCodeRow:
+    """A one-time link code (its SHA-256 hex), issued on one side to be redeemed on the other."""
+
+    code_hash: str
+    issued_on: str  # "discord" (for discord_user_id) or "matrix" (for mxid)
+    discord_user_id: int | None
+    mxid: str | None
+    created_at: int  # ms since the epoch
+    expires_at: int  # ms since the epoch
+    used_at: int | None = None
+
+
+@dataclass
+class CutoverRow:
+    """A guild's cut-over: announced (and made read-only on Discord) until ``undone_at``."""
+
+    guild_id: int
+    read_only: bool
+    message: str
+    started_at: int  # ms since the epoch
+    started_by: str  # the Actor's description
+    undone_at: int | None = None
+
+
+@dataclass
+class CutoverAnnouncementRow:
+    """The cut-over announcement posted (and pinned) in one Discord channel."""
+
+    channel_id: int
+    guild_id: int
+    message_id: int
+    pinned: bool
+
+
+@dataclass
+class CutoverOverwriteRow:
+    """@everyone's permission overwrite of a channel before the read-only cut-over changed it.
+
+    ``existed`` False: there was none, so undoing deletes the overwrite. ``allow``/``deny``
+    are Discord permission bit sets.
+    """
+
+    channel_id: int
+    guild_id: int
+    existed: bool
+    allow: int = 0
+    deny: int = 0
+
+
+@dataclass
+class RoomHandoverRow:
+    """A room given to ``bridge.room_owners`` by ``handover``: by a room upgrade (version 12,
+    ``new_room_id`` the successor) or by power level 100."""
+
+    room_id: str
+    guild_id: int
+    method: str  # "upgrade" or "power"
+    new_room_id: str | None
+    handed_at: int  # ms since the epoch

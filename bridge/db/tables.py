@@ -18,10 +18,15 @@ from mautrix.util.async_db import Database, Scheme
 from mautrix.util.async_db.connection import LoggingConnection
 
 from .rows import (
+    AccountLinkRow,
+    CutoverAnnouncementRow,
+    CutoverOverwriteRow,
+    CutoverRow,
     ExcludedChannelRow,
     GuildRow,
     HandledTransactionRow,
     ImportCheckpointRow,
+    LinkCodeRow,
     MatrixInboxRow,
     MatrixReactionRow,
     MatrixUserRow,
@@ -31,6 +36,7 @@ from .rows import (
     PortalRow,
     PuppetRow,
     ReactionRow,
+    RoomHandoverRow,
 )
 
 Row = TypeVar("Row")
@@ -184,6 +190,19 @@ class BridgeTables:
         self.permission_notices = Table(
             db, "permission_notice", PermissionNoticeRow, ("room_id", "mxid")
         )
+        # The migration workflow (bridge/migration).
+        self.account_links = Table(
+            db, "account_link", AccountLinkRow, ("discord_user_id", "linked_at")
+        )
+        self.link_codes = Table(db, "link_code", LinkCodeRow, ("code_hash",))
+        self.cutovers = Table(db, "cutover", CutoverRow, ("guild_id",))
+        self.cutover_announcements = Table(
+            db, "cutover_announcement", CutoverAnnouncementRow, ("channel_id",)
+        )
+        self.cutover_overwrites = Table(
+            db, "cutover_overwrite", CutoverOverwriteRow, ("channel_id",)
+        )
+        self.room_handovers = Table(db, "room_handover", RoomHandoverRow, ("room_id",))
 
     async def portal_by_room(self, room_id: str) -> PortalRow | None:
         return await self.portals.find_one("room_id = $1", room_id)

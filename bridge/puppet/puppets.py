@@ -44,6 +44,7 @@ from ..db.tables import BridgeTables
 from ..locks import KeyedLocks
 from ..matrix.media import MediaError, MediaRepo
 from ..matrix.state_store import CachedStateStore
+from ..migration.links import AccountLinks
 
 log = logging.getLogger("bridge.puppet")
 
@@ -64,9 +65,12 @@ class Puppets:
         displayname_template: str,
         bot_suffix: str,
         domain: str,
+        links: AccountLinks | None = None,
     ) -> None:
         self.appservice = appservice
         self.tables = tables
+        # Discord members' linked Matrix accounts (bridge/migration), loaded at start.
+        self.links = links if links is not None else AccountLinks(tables)
         self.media = media
         self.username_template = username_template
         self.displayname_template = displayname_template

@@ -11,6 +11,7 @@ from mautrix.appservice import IntentAPI
 from ...config import Config
 from ...db.tables import BridgeTables
 from ...discord.client import BridgeDiscordClient
+from ...migration.links import AccountLinks
 from ...permissions import Level, permission_level
 from ...portal.guild_sync import GuildBridge
 from ...portal.space_members import configured_admins
@@ -65,6 +66,11 @@ class AdminServices:
     stats: RelayStats
     imports: ImportJobs
     started_at: float = field(default_factory=time.time)  # s since the epoch
+
+    @property
+    def links(self) -> AccountLinks:
+        """Discord members' linked Matrix accounts (bridge/migration/links.py)."""
+        return self.puppets.links
 
     def level_of(self, mxid: str) -> Level:
         """The Matrix user's level in ``bridge.permissions``."""

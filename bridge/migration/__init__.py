@@ -1,0 +1,1 @@
+"""The migration workflow: linked accounts, progress, cut-over and handing rooms over."""
