@@ -1,0 +1,1 @@
+"""Tests of the migration workflow (issue #18)."""
