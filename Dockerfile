@@ -14,8 +14,11 @@ WORKDIR /src
 COPY pyproject.toml setup.py README.md LICENSE ./
 COPY alembic/ alembic/
 COPY bridge/ bridge/
-# The README's install commands ("Setting it up", step 1): the package, no test extras.
+# The README's install commands ("Setting it up", step 1): the migration page's charting
+# library from the npm registry into the checkout (bridge/web/assets.py), then the package
+# with it, no test extras.
 RUN python3 -m venv /opt/discord-bridge \
+    && /opt/discord-bridge/bin/python -m bridge.web.assets \
     && /opt/discord-bridge/bin/pip install .
 
 FROM python:3.11-slim

@@ -7,7 +7,7 @@ PYTHON ?= python3
 CONFIG ?= config.yaml
 INSTALLED := $(VENV)/.installed
 
-.PHONY: demo run install test lint format clean bench
+.PHONY: demo run install test browser lint format clean bench
 
 # A sample Discord community migrated to a local Synapse, live both ways; Ctrl-C stops it.
 demo: $(INSTALLED)
@@ -22,6 +22,7 @@ $(INSTALLED): pyproject.toml
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
 	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check -e '.[test,sandbox]'
+	$(VENV)/bin/python -m bridge.web.assets  # the migration page's charts (npm registry)
 	touch $@
 
 # Lint first (ruff, mypy), then the whole suite: SQLite and PostgreSQL, a real Synapse and the
@@ -32,9 +33,15 @@ $(INSTALLED): pyproject.toml
 # Two workers (pytest-xdist), each with its own Synapse and emulator, a test module per worker
 # at a time: the tests mostly wait on Synapse, so this halves the time on 2 cores.
 PYTEST := $(VENV)/bin/python -m pytest -n 2 --dist loadfile
-test: $(INSTALLED) lint
+test: $(INSTALLED) lint browser
 	$(PYTEST)
 	BRIDGE_TEST_HOMESERVER_PROFILE=conduwuit $(PYTEST)
+
+# The migration page's test drives Debian's chromium headless: installed when missing and we
+# are root; otherwise that test skips (and fails when CI is set).
+browser:
+	@command -v chromium >/dev/null || [ "$$(id -u)" != 0 ] || \
+		{ apt-get update -qq && apt-get install -y --no-install-recommends chromium; }
 
 lint: $(INSTALLED)
 	$(VENV)/bin/ruff check .

@@ -114,10 +114,13 @@ def _setup_logging(config: Config) -> None:
 
 
 def _generate(config: Config, registration: Path) -> int:
-    from .registration import generate_registration
+    from .registration import generate_registration, write_double_puppet_registration
 
     generate_registration(config, registration)
     print(f"Wrote the registration to {registration} and its tokens to {config.path}.")
+    double_puppet = write_double_puppet_registration(config, registration.parent)
+    if double_puppet is not None:
+        print(f"Wrote the double-puppet registration to {double_puppet}: load it too.")
     print("Load it into your homeserver (see the README), then start the bridge.")
     return 0
 

@@ -58,6 +58,8 @@ from .stats import RelayStats
 from .web.avatars import AvatarProxy, avatar_secret
 from .web.files import FileLinks, file_secret
 from .web.metrics_server import MetricsServer, start_metrics_server
+from .web.migration_page import add_migration_page_routes
+from .web.openid import OpenIDVerifier
 from .web.probe import add_probe_route
 from .web.provisioning import add_provisioning_routes
 
@@ -139,6 +141,13 @@ class Bridge:
         # The provisioning API answers 503 until the admin services exist (after start).
         add_provisioning_routes(
             appservice.app, config["bridge.provisioning.shared_secret"], lambda: self.admin
+        )
+        # The migration page (same secret, or an admin's Matrix OpenID token): 503 until then.
+        add_migration_page_routes(
+            appservice.app,
+            config["bridge.provisioning.shared_secret"],
+            lambda: self.admin,
+            OpenIDVerifier(config["homeserver.domain"], config["homeserver.address"]),
         )
         # Listen before anything can make the homeserver push to us (FIELD-NOTES).
         host, port = config["appservice.hostname"], config["appservice.port"]

@@ -21,6 +21,9 @@ from .discord.dispatcher import DiscordDispatcher
 from .discord.message_dispatcher import register_message_handlers
 from .discord.slash import register_slash_commands
 from .matrix.media import MediaRepo, allowed_media_hosts
+from .migration.double_puppet import DoublePuppets
+from .migration.ghost_names import LinkedGhostNames
+from .migration.member_rooms import LinkedMemberRooms
 from .portal.guild_sync import GuildBridge
 from .portal.space_members import configured_admins
 from .puppet.puppets import Puppets
@@ -61,6 +64,7 @@ def wire_parts(bridge: Bridge) -> None:
         public_channel_join_rule=config["bridge.join_rules.public_channels"],
         bridge_voice_channels=config["bridge.bridge_voice_channels"],
         room_version=bridge.room_version,
+        room_owners=tuple(config["bridge.room_owners"]),
     )
     bridge.guilds = GuildBridge(
         context,
@@ -75,6 +79,8 @@ def wire_parts(bridge: Bridge) -> None:
     bridge.appservice.is_ghost = bridge.puppets.is_ghost
     bridge.puppets.join_rule_of = bridge.guilds.state.join_rule
     DiscordDispatcher(bridge.discord, bridge.guilds, bridge.puppets)
+    # Linked accounts: invited to the rooms their Discord roles see, power taken back on unlink.
+    LinkedMemberRooms(bridge.guilds, bridge.puppets.links, bridge.discord).install()
     webhooks = Webhooks(tables, bridge.discord, on_wait=bridge.metrics.delivery_wait)
     bridge.relay = RelayServices(
         bot=bridge.appservice.intent,
@@ -93,6 +99,20 @@ def wire_parts(bridge: Bridge) -> None:
         webhooks=webhooks,
         stats=bridge.stats,
     )
+    if config["bridge.double_puppet.as_token"]:
+        double = DoublePuppets(
+            bridge.appservice,
+            bridge.puppets,
+            as_token=config["bridge.double_puppet.as_token"],
+            source=config["appservice.id"],
+        )
+        bridge.relay.double_puppets = double
+        bridge.appservice.is_double_puppeted = double.is_own_event
+        bridge.puppets.links.listeners.append(double.on_link_change)
+        # A member shown as themselves: their ghost's name need not name their account.
+        bridge.puppets.double_puppeted = lambda user_id: (
+            double.enabled and double.is_local(double.puppets.links.mxid_for(user_id) or "")
+        )
     register_message_handlers(bridge.discord, bridge.relay)
     assert bridge.avatars is not None
     bridge.m2d = M2DServices(
@@ -112,6 +132,10 @@ def wire_parts(bridge: Bridge) -> None:
         stats=bridge.stats,
     )
     bridge.typing = TypingRelay(bridge.m2d)
+    names = LinkedGhostNames(
+        bridge.puppets, bridge.guilds, bridge.discord, bridge.m2d.discord_members
+    )
+    names.watch(bridge.puppets.links)  # a linked member's ghost shows their Matrix account
     bridge.admin = AdminServices(
         config=config,
         bot=bridge.appservice.intent,

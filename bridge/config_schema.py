@@ -220,6 +220,11 @@ RULES: tuple[Rule, ...] = (
             or (isinstance(v, int) and not isinstance(v, bool) and v > 0)
         ),
     ),
+    Rule(
+        "bridge.room_owners",
+        "a list of Matrix user IDs (@user:example.com), the community's own admins; [] for none",
+        lambda v: isinstance(v, list) and all(_MXID.match(str(u)) for u in v),
+    ),
     Rule("bridge.messages.room_mentions", "true or false", lambda v: isinstance(v, bool)),
     Rule("bridge.messages.captions", "true or false", lambda v: isinstance(v, bool)),
     Rule("bridge.messages.system_messages", "true or false", lambda v: isinstance(v, bool)),
@@ -239,6 +244,12 @@ RULES: tuple[Rule, ...] = (
         "bridge.provisioning.shared_secret",
         'a secret of at least 16 characters, or "" to turn the provisioning API off',
         lambda v: isinstance(v, str) and (v == "" or len(v) >= 16),
+    ),
+    Rule(
+        "bridge.double_puppet.as_token",
+        "the as_token of the double-puppet registration (at least 16 characters, not "
+        'appservice.as_token), or "" to turn double puppeting off',
+        lambda v: v in ("", None) or _is_real_token(v),
     ),
     Rule(
         "bridge.catch_up.window_messages",
@@ -304,5 +315,11 @@ def find_problems(data: Mapping[str, Any], groups: tuple[str, ...] = ()) -> list
     if _is_int(low, 1) and _is_int(high, 1) and high < low:
         problems.append(
             f"appservice.database.max_size: expected at least min_size ({low}), got {high}"
+        )
+    double_puppet = _lookup(data, "bridge.double_puppet.as_token")
+    if double_puppet and double_puppet == _lookup(data, "appservice.as_token"):
+        problems.append(
+            "bridge.double_puppet.as_token: expected a token of its own (the double-puppet "
+            "registration's), got appservice.as_token's"
         )
     return problems

@@ -117,6 +117,7 @@ def config_secrets(config: Any) -> list[str]:
         "appservice.hs_token",
         "discord.bot_token",
         "bridge.provisioning.shared_secret",
+        "bridge.double_puppet.as_token",
     ):
         value = config[key]
         if isinstance(value, str) and value:

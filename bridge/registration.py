@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import secrets
 from pathlib import Path
@@ -73,3 +74,46 @@ def generate_registration(config: Config, output: Path) -> dict[str, Any]:
         YAML().dump(registration, stream)
     config.save_tokens(as_token, hs_token)
     return registration
+
+
+DOUBLE_PUPPET_FILE = "double-puppet-registration.yaml"
+
+
+def build_double_puppet_registration(
+    as_token: str, appservice_id: str, domain: str
+) -> dict[str, Any]:
+    """The second registration that lets the bridge act as the homeserver's own users
+    (double puppeting), for ``bridge.double_puppet.as_token``. Pure.
+
+    As mautrix bridges set it up (docs.mau.fi, "Double puppeting", appservice method): no
+    ``url`` (the homeserver pushes nothing to it), a non-exclusive users namespace covering
+    the whole server, and the token the bridge sends with ``?user_id=`` (spec: Application
+    Service API, "Identity assertion"). ``hs_token`` and ``sender_localpart`` are never used;
+    they are derived from the token, so regenerating writes the same file.
+    """
+    digest = hashlib.sha256(as_token.encode()).hexdigest()
+    return {
+        "id": f"{appservice_id}-double-puppet",
+        "url": None,
+        "as_token": as_token,
+        "hs_token": digest[:48],
+        "sender_localpart": f"doublepuppet_{digest[48:]}",
+        "rate_limited": False,
+        "namespaces": {"users": [{"exclusive": False, "regex": f"@.*:{re.escape(domain)}"}]},
+    }
+
+
+def write_double_puppet_registration(config: Config, folder: Path) -> Path | None:
+    """Write the double-puppet registration to ``folder``/double-puppet-registration.yaml;
+    its path, or None (nothing written) when ``bridge.double_puppet.as_token`` is "" (off)."""
+    token = config["bridge.double_puppet.as_token"]
+    if not token:
+        return None
+    registration = build_double_puppet_registration(
+        token, config["appservice.id"], config["homeserver.domain"]
+    )
+    output = folder / DOUBLE_PUPPET_FILE
+    output.parent.mkdir(parents=True, exist_ok=True)
+    with output.open("w") as stream:
+        YAML().dump(registration, stream)
+    return output

@@ -51,9 +51,9 @@ def test_desired_states_are_those_computed_node_by_node(known: int) -> None:
 def test_power_levels_are_computed_once_per_node(monkeypatch: pytest.MonkeyPatch) -> None:
     computed: list[int] = []
 
-    def counting(guild: Any, node: Any, ctx: Any) -> dict[str, Any]:
+    def counting(guild: Any, node: Any, ctx: Any, linked: Any = None) -> dict[str, Any]:
         computed.append(node.discord_id)
-        return power_levels(guild, node, ctx)
+        return power_levels(guild, node, ctx, linked)
 
     monkeypatch.setattr(desired, "power_levels", counting)
     nodes = space_tree(SAMPLE_GUILD, CTX)

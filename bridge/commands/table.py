@@ -79,6 +79,32 @@ def _cancel(parser: CommandArgumentParser) -> None:
     )
 
 
+def _link(parser: CommandArgumentParser) -> None:
+    parser.add_argument(
+        "code",
+        nargs="?",
+        help="a code from /matrix link on Discord; leave out (in a direct chat) for a code to "
+        "type there",
+    )
+
+
+def _cutover(parser: CommandArgumentParser) -> None:
+    _guild(parser)
+    parser.add_argument(
+        "--read-only",
+        action="store_true",
+        help="also deny @everyone Send Messages (and threads) on Discord; Matrix still relays",
+    )
+    parser.add_argument(
+        "--message", metavar="TEXT", help="your own words, first in the announcement"
+    )
+    parser.add_argument(
+        "--undo",
+        action="store_true",
+        help="restore @everyone's permissions exactly and unpin the announcements",
+    )
+
+
 def _invite(parser: CommandArgumentParser) -> None:
     parser.add_argument("user", type=mxid, help="the Matrix user to invite")
     _guild(parser, required=False)
@@ -89,6 +115,13 @@ COMMANDS: dict[str, CommandSpec] = {
     for spec in (
         CommandSpec("help", Level.RELAY, "Show the commands you may use"),
         CommandSpec("version", Level.RELAY, "Show the bridge's version"),
+        CommandSpec(
+            "link",
+            Level.RELAY,
+            "Link your Matrix account to your Discord account with a one-time code",
+            _link,
+        ),
+        CommandSpec("unlink", Level.RELAY, "Unlink your Matrix account from your Discord account"),
         CommandSpec(
             "ping", Level.USER, "Round trips to Discord's gateway, the homeserver and the database"
         ),
@@ -103,6 +136,12 @@ COMMANDS: dict[str, CommandSpec] = {
         ),
         CommandSpec("unbridge", Level.ADMIN, "Stop bridging a guild or a channel", _unbridge),
         CommandSpec(
+            "handover",
+            Level.ADMIN,
+            "Give a guild's rooms and spaces to bridge.room_owners (room upgrade or power 100)",
+            _guild,
+        ),
+        CommandSpec(
             "sync", Level.ADMIN, "Sync a guild's space, rooms and power levels now", _guild
         ),
         CommandSpec("import", Level.ADMIN, "Import a guild's or a channel's history", _import),
@@ -112,6 +151,19 @@ COMMANDS: dict[str, CommandSpec] = {
             Level.ADMIN,
             "Rooms, relayed messages, errors, imports and the gateway, per guild",
             lambda parser: _guild(parser, required=False),
+        ),
+        CommandSpec(
+            "migration",
+            Level.ADMIN,
+            "How far a guild moved to Matrix: linked members, messages from Matrix, the trend",
+            _guild,
+        ),
+        CommandSpec(
+            "cutover",
+            Level.ADMIN,
+            "Announce the Matrix space in every bridged Discord channel and pin it; "
+            "optionally make Discord read-only",
+            _cutover,
         ),
         CommandSpec(
             "invite",

@@ -90,6 +90,11 @@ class DiscordDispatcher:
             rooms = await self.guilds.guild_room_ids(after.guild.id)
             await self._refresh(after, rooms)
 
+    async def on_member_join(self, member: discord.Member) -> None:
+        """A Discord user who linked a Matrix account joins: the sync invites the account."""
+        if self.puppets.links.mxid_for(member.id) is not None:
+            self.guilds.schedule_sync(member.guild.id)
+
     async def on_user_update(self, before: discord.User, after: discord.User) -> None:
         """A global name or avatar changed: the ghost's profile follows (if it exists)."""
         await self._refresh(after, [])

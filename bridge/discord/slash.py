@@ -1,4 +1,5 @@
-"""Discord's ``/matrix`` application command: ``info``, ``bridge`` and ``unbridge``.
+"""Discord's ``/matrix`` application command: ``info``, ``bridge``, ``unbridge``, ``link``
+and ``unlink`` (members' own accounts, see :mod:`.slash_link`), ``migration``.
 
 Built on discord.py's ``app_commands`` (one :class:`~discord.app_commands.CommandTree` on
 the bridge's client). ``/matrix`` is a guild command, registered in every guild the bot is in
@@ -19,6 +20,9 @@ from discord import app_commands
 
 from ..actions.admin import bridging
 from ..actions.admin.services import ActionError, Actor, AdminServices
+from ..migration.progress import migration_report
+from ..migration.progress_text import discord_reply_text
+from . import slash_link
 from . import slash_replies as replies
 from .slash_replies import WhereOnMatrix
 
@@ -91,6 +95,39 @@ class MatrixGroup(app_commands.Group):
             )
 
         await answer_slowly(interaction, "unbridge", work)
+
+    @app_commands.command(description="Link your Discord account to your Matrix account")
+    @app_commands.describe(
+        code="A code the bridge bot gave you on Matrix; leave it out to get a code to type on Matrix"
+    )
+    async def link(self, interaction: discord.Interaction, code: str | None = None) -> None:
+        """Any member of a bridged guild, for their own account (see :mod:`.slash_link`)."""
+        await answer_slowly(
+            interaction, "link", lambda: slash_link.link(self.services, interaction, code)
+        )
+
+    @app_commands.command(description="Unlink your Discord account from your Matrix account")
+    async def unlink(self, interaction: discord.Interaction) -> None:
+        await answer_slowly(
+            interaction, "unlink", lambda: slash_link.unlink_member(self.services, interaction)
+        )
+
+    @app_commands.command(
+        description="How far this server moved to Matrix: linked members, messages"
+    )
+    async def migration(self, interaction: discord.Interaction) -> None:
+        """Open to every member; the names of members not linked yet only with Manage Server."""
+        guild_id = interaction.guild_id
+        if guild_id is None:
+            await reply(interaction, replies.not_in_guild_reply())
+            return
+        show_names = interaction.permissions.manage_guild
+
+        async def work() -> str:
+            report = await migration_report(self.services, guild_id)
+            return discord_reply_text(report, show_names=show_names)
+
+        await answer_slowly(interaction, "migration", work)
 
 
 def actor_of(interaction: discord.Interaction) -> Actor:

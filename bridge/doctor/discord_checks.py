@@ -21,6 +21,9 @@ PORTAL = "https://discord.com/developers/applications"
 # The permissions the README's invite link asks for (README "### 3. Create the Discord
 # application and bot").
 INVITE_PERMISSIONS = 2252109588720704
+# Also in the README's invite link, needed only by `cutover --read-only` (the @everyone
+# overwrites): Manage Roles and Manage Channels.
+CUTOVER_PERMISSIONS = (1 << 28) | (1 << 4)
 # Application flags (Discord docs, Application Flags): intent on, or on while under 100 guilds.
 GATEWAY_GUILD_MEMBERS = (1 << 14) | (1 << 15)
 GATEWAY_MESSAGE_CONTENT = (1 << 18) | (1 << 19)
@@ -169,5 +172,11 @@ async def _permissions(rest: DiscordREST, guild_id: str, name: str, bot_id: str)
             f"{name}: the bot lacks the permissions {', '.join(permission_names(missing))}",
             "in the guild's Server Settings → Roles, give them to the bot's role (or invite it "
             "again with the README's invite link)",
+        )
+    if CUTOVER_PERMISSIONS & ~member_permissions(guild, member, bot_id):
+        return CheckResult.ok(
+            label,
+            f"{name}: the bot is in it with every permission the bridge needs; `cutover "
+            "--read-only` will also need Manage Roles and Manage Channels",
         )
     return CheckResult.ok(label, f"{name}: the bot is in it with every permission it needs")

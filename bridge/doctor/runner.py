@@ -24,6 +24,8 @@ from .config_check import check_config
 from .database import check_database
 from .delegation import check_delegation
 from .discord_checks import check_discord
+from .double_puppet import LABEL as DOUBLE
+from .double_puppet import double_puppeting
 from .listener import bridge_listener
 from .matrix_client import bot_intent
 from .public import check_public_address
@@ -119,6 +121,7 @@ async def _matrix_checks(
             # whoami, which delegation may ask with the as_token.
             registered = _flatten(await guarded("registration", homeserver.registration(intent)))
             results.append(registered)
+            results.append(_flatten(await guarded(DOUBLE, double_puppeting(intent, config))))
             results += _as_list(
                 await guarded("delegation", check_delegation(session, config, well_known_base))
             )

@@ -129,7 +129,7 @@ async def import_stream(
                 progress.advance(shown_as, 0, skipped=1)
                 continue
             async with services.room_locks(where.room_id):
-                rows = await relay_new(services, message, where, mention_all=False)
+                rows = await relay_new(services, message, where, mention_all=False, history=True)
                 parts = rows or await services.tables.message_parts_of(message.id)
                 if parts and item.reactions:
                     # Those sent before (a resumed import), read once for all its reactions.

@@ -152,6 +152,8 @@ class BridgeAppService(AppService):
         self.raw_event_listeners: list[Callable[[dict[str, Any]], None]] = []
         # The bridge's ghosts (set once they exist); the bot is always the bridge's own.
         self.is_ghost: Callable[[str], bool] = lambda mxid: False
+        # Events the bridge sent through a Matrix user's own account (double puppeting).
+        self.is_double_puppeted: Callable[[dict[str, Any]], bool] = lambda raw: False
         # Transactions wait until the bridge's handlers exist (and have queued again what the
         # inbox kept from before a restart).
         self.handlers_ready = asyncio.Event()
@@ -231,6 +233,8 @@ class BridgeAppService(AppService):
         way. State events always go through (memberships and room state are tracked)."""
         if not isinstance(raw_event, dict) or "state_key" in raw_event:
             return False
+        if self.is_double_puppeted(raw_event):
+            return True
         sender = raw_event.get("sender")
         if not isinstance(sender, str):
             return False

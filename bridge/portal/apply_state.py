@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from mautrix.appservice import IntentAPI
@@ -24,19 +24,27 @@ async def apply_state(
     room_id: str,
     desired: DesiredState,
     is_ghost: Callable[[str], bool],
+    owners: Sequence[str] = (),
 ) -> int:
     """Make the room's state match ``desired``; returns how many events were sent.
 
     Power levels keep the entries Matrix users have there (only ghosts' levels come from
-    Discord), and never name the bot in a room of version 12 or later (MSC4289). A failure on
-    one event is logged and the others still go out.
+    Discord), and never name the bot in a room of version 12 or later (MSC4289), nor its
+    other creators; ``owners`` (``bridge.room_owners``) who are not creators of the room get
+    100 there. A failure on one event is logged and the others still go out.
     """
     actual = await cache.get(room_id)
     wanted = dict(desired)
     if (POWER_LEVELS, "") in wanted:
         # The room's own version decides (rooms keep the version they were created with).
-        room_version = actual.get(("m.room.create", ""), {}).get("room_version")
-        fitted = without_implied_creator(wanted[(POWER_LEVELS, "")], bot.mxid, room_version)
+        create = actual.get(("m.room.create", ""), {})
+        fitted = without_implied_creator(
+            wanted[(POWER_LEVELS, "")],
+            bot.mxid,
+            create.get("room_version"),
+            additional_creators=create.get("additional_creators") or (),
+            owners=owners,
+        )
         wanted[(POWER_LEVELS, "")] = merge_power_levels(
             fitted, actual.get((POWER_LEVELS, "")), is_ghost
         )

@@ -29,7 +29,8 @@ class SyncDesiredStates:
     """Desired states of one guild snapshot's nodes, for the length of one sync.
 
     ``avatar`` is the guild icon's mxc (the guild space's avatar), ``pack`` the image pack
-    content every room carries (None: no pack). Made again for each sync, so a role or
+    content every room carries (None: no pack), ``linked`` the members' linked Matrix
+    accounts (:func:`power_levels`). Made again for each sync, so a role or
     channel change is always seen by the next one.
     """
 
@@ -40,8 +41,10 @@ class SyncDesiredStates:
         context: BridgeContext,
         avatar: str | None,
         pack: dict[str, Any] | None,
+        linked: Mapping[int, str] | None = None,
     ) -> None:
         self.guild = guild
+        self.linked = linked  # Discord user id → linked Matrix account, given power too
         self.context = context
         self.avatar = avatar
         self.pack = pack
@@ -58,7 +61,7 @@ class SyncDesiredStates:
         """The node's ``m.room.power_levels`` content, computed once (callers never change it)."""
         key = (node.kind, node.discord_id)
         if key not in self._levels:
-            self._levels[key] = power_levels(self.guild, node, self.context)
+            self._levels[key] = power_levels(self.guild, node, self.context, self.linked)
         return self._levels[key]
 
     def of(self, node: PortalNode, room_ids: Mapping[int, str]) -> DesiredState:

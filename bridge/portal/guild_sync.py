@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, replace
 
@@ -36,6 +36,7 @@ from ..discord.snapshots import guild_snapshot
 from ..discord.user_snapshots import user_snapshot
 from ..locks import KeyedLocks
 from ..matrix.media import MediaError, MediaRepo
+from ..migration.linked_access import bridge_owned, linked_mxids
 from ..puppet.puppets import Puppets
 from .adopt import (
     WantedRoom,
@@ -104,6 +105,9 @@ class GuildBridge:
         self._archived_posts: dict[int, list[discord.Thread]] = {}
         # Channel id → the room a new room replaces (its m.room.create names it).
         self.predecessors: dict[int, str] = {}
+        # Run after each sync of a guild the bot is in, under its lock (linked accounts'
+        # invites, bridge/migration/member_rooms.py); a failure is logged, the sync stands.
+        self.after_sync: list[Callable[[discord.Guild, GuildSnapshot], Awaitable[None]]] = []
 
     async def bridge_guild(self, guild_id: int, bridged_by: str | None = None) -> SyncResult:
         """Bridge a guild the bot is in (again is harmless): space, sub-spaces and rooms.
@@ -182,7 +186,13 @@ class GuildBridge:
             snapshot = await without_excluded(self.tables, snapshot)  # unbridged channels
             await self._ensure_powerful_ghosts(guild, snapshot)
             images = await self._pack_images(guild)
-            return await self._sync_snapshot(snapshot, images)
+            result = await self._sync_snapshot(snapshot, images)
+            for follow_up in self.after_sync:
+                try:
+                    await follow_up(guild, snapshot)
+                except Exception:
+                    log.exception("After syncing guild %s, a follow-up failed", guild.id)
+            return result
 
     async def _pack_images(self, guild: discord.Guild) -> list[PackImage]:
         """The guild's emoji and stickers, uploaded once each, for its image pack."""
@@ -260,7 +270,11 @@ class GuildBridge:
         # Rooms the bridge made before that the database lost are adopted, not made again.
         missing = [node for node in nodes if node.discord_id not in room_ids]
         joined = await joined_room_ids(self.bot) if missing else set()
-        desired_states = SyncDesiredStates(guild, nodes, self.context, avatar, pack)
+        links = self.puppets.links
+        desired_states = SyncDesiredStates(
+            guild, nodes, self.context, avatar, pack, linked_mxids(links.current())
+        )
+        owned = bridge_owned(self.puppets.is_ghost, links.discord_for)
         desired = [desired_states.of(node, room_ids) for node in missing]
         wanted = map(WantedRoom.of, missing, desired)
         room_ids.update(await existing_rooms(self.bot, wanted, joined))
@@ -285,7 +299,12 @@ class GuildBridge:
             if node.kind is PortalKind.GUILD_SPACE:  # a space made before it had an alias
                 state = await with_space_alias(self.bot, self.state, room_ids[guild.id], state)
             sent += await apply_state(
-                self.bot, self.state, room_ids[node.discord_id], state, self.puppets.is_ghost
+                self.bot,
+                self.state,
+                room_ids[node.discord_id],
+                state,
+                owned,
+                self.context.room_owners,
             )
         await self._save_rows(guild, guild_row, nodes, room_ids, portal_rows)
         if retire:

@@ -44,6 +44,7 @@ from ..db.tables import BridgeTables
 from ..locks import KeyedLocks
 from ..matrix.media import MediaError, MediaRepo
 from ..matrix.state_store import CachedStateStore
+from ..migration.identity import linked_displayname
 from ..migration.links import AccountLinks
 
 log = logging.getLogger("bridge.puppet")
@@ -96,6 +97,9 @@ class Puppets:
         # A room's join rule when known (the portal state cache sets this): a ghost is
         # invited before it tries to join a room that is not public.
         self.join_rule_of: Callable[[str], str | None] = lambda room_id: None
+        # Whether a Discord user's linked account is double puppeted (their ghost then keeps
+        # its plain name); set by double puppeting.
+        self.double_puppeted: Callable[[int], bool] = lambda user_id: False
         # Avatar hashes whose download failed in this process: not retried on every message.
         self._failed_avatars: set[str] = set()
         appservice.matrix_event_handler(self._on_matrix_event)
@@ -118,6 +122,12 @@ class Puppets:
 
     def is_ghost(self, mxid: str) -> bool:
         return self.ghost_id_of(mxid) is not None
+
+    def discord_user_of(self, mxid: str) -> int | None:
+        """The Discord user id behind a ghost's MXID; None for anyone else and for webhook
+        authors ("w…" ghosts, who are not Discord users)."""
+        ghost_id = self.ghost_id_of(mxid)
+        return int(ghost_id) if ghost_id is not None and ghost_id.isdigit() else None
 
     # ---- global profile ------------------------------------------------------------------
 
@@ -142,6 +152,7 @@ class Puppets:
             profile_changed = False
 
             name = ghost_displayname(user, self.displayname_template, self.bot_suffix)
+            name = self._with_link(user.id, name)
             if not row.name_set or row.displayname != name:
                 await intent.set_displayname(name, check_current=False)
                 row.displayname, row.name_set = name, True
@@ -168,6 +179,20 @@ class Puppets:
                 await self._note_propagation(intent.mxid, row)
             self._ensured[ghost_id] = user
         return intent
+
+    def _with_link(self, user_id: int, name: str) -> str:
+        """A ghost's name showing its member's linked Matrix account (issue #18), unless
+        double puppeting shows them as themselves."""
+        linked = None if self.double_puppeted(user_id) else self.links.mxid_for(user_id)
+        return linked_displayname(name, linked)
+
+    def forget(self, ghost_id: str) -> None:
+        """The next :meth:`ensure` and :meth:`join` of the ghost check its profile again
+        (what it should show changed without a Discord change: a link)."""
+        self._ensured.pop(ghost_id, None)
+        mxid = self.mxid(ghost_id)
+        for key in [key for key in self._settled if key[0] == mxid]:
+            del self._settled[key]
 
     async def _avatar_mxc(
         self, url: str | None, avatar_hash: str | None, intent: IntentAPI
@@ -288,6 +313,7 @@ class Puppets:
         global_profile: Profile,
     ) -> Profile:
         name = room_displayname(user, member, self.displayname_template, self.bot_suffix)
+        name = self._with_link(user.id, name) if name else None
         avatar = None
         if member and member.guild_avatar_url and member.guild_avatar_hash:
             avatar = await self._avatar_mxc(

@@ -55,8 +55,9 @@ def homeserver_config(
                 "type": "http",
                 "tls": False,
                 "x_forwarded": False,
-                # `client` alone also serves the admin API and media.
-                "resources": [{"names": ["client"], "compress": False}],
+                # `client` alone also serves the admin API and media; `openid` only
+                # /_matrix/federation/v1/openid/userinfo (the migration page checks tokens).
+                "resources": [{"names": ["client", "openid"], "compress": False}],
             }
         ],
         "database": {"name": "sqlite3", "args": {"database": str(d / "homeserver.db")}},

@@ -18,6 +18,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from ..metrics import BridgeMetrics
 from ..metrics_sources import DatabaseCounts, ImportCollector
+from ..migration.progress_metrics import MigrationGauges
 from ..startup_hints import metrics_listen_failure
 
 if TYPE_CHECKING:
@@ -119,6 +120,11 @@ async def start_metrics_server(bridge: Bridge, counts_interval: float = 30.0) ->
     metrics.registry.register(
         ImportCollector(lambda: bridge.admin.imports.all() if bridge.admin else [])
     )
-    server = MetricsServer(metrics, lambda: bridge_readiness(bridge), [counts.refresh])
+    # Migration progress per guild (bridge/migration), computed at most once a minute.
+    migration = MigrationGauges(lambda: bridge.admin)
+    metrics.registry.register(migration)
+    server = MetricsServer(
+        metrics, lambda: bridge_readiness(bridge), [counts.refresh, migration.refresh]
+    )
     await server.start(str(bridge.config["metrics.listen_address"]))
     return server

@@ -22,6 +22,7 @@ from aiohttp import web
 from ..actions.admin import bridging, info
 from ..actions.admin.imports import ImportJob
 from ..actions.admin.services import ActionError, Actor, AdminServices
+from ..migration.progress import migration_report, report_json
 from .provisioning_input import (
     BadRequest,
     flag,
@@ -76,6 +77,7 @@ class ProvisioningAPI:
             ("POST", "/guilds/{guild_id}/bridge", self.bridge_guild),
             ("POST", "/guilds/{guild_id}/sync", self.sync_guild),
             ("POST", "/guilds/{guild_id}/unbridge", self.unbridge_guild),
+            ("GET", "/guilds/{guild_id}/migration", self.migration),
             ("POST", "/channels/{channel_id}/bridge", self.bridge_channel),
             ("POST", "/channels/{channel_id}/unbridge", self.unbridge_channel),
             ("GET", "/status", self.status),
@@ -191,6 +193,11 @@ class ProvisioningAPI:
                 "deleted": outcome.deleted,
             }
         )
+
+    async def migration(self, request: web.Request, services: AdminServices) -> web.Response:
+        """The guild's migration progress (bridge/migration/progress.py's report_json)."""
+        guild_id = snowflake(request.match_info["guild_id"], "guild_id")
+        return web.json_response(report_json(await migration_report(services, guild_id)))
 
     async def bridge_channel(self, request: web.Request, services: AdminServices) -> web.Response:
         from ..actions.admin import rooms

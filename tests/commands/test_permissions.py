@@ -33,6 +33,8 @@ VALID = {
     "version": [],
     "ping": [],
     "guilds": [],
+    "link": ["ABCD-EFGH"],
+    "unlink": [],
     "bridge": ["123", "--import"],
     "bridge-room": ["456"],
     "unbridge": ["123", "--delete-rooms"],
@@ -40,10 +42,13 @@ VALID = {
     "import": ["123", "--since", "2024-01-31", "--replace-rooms"],
     "cancel": [],
     "status": ["123"],
+    "migration": ["123"],
     "invite": ["@alice:example.com", "123"],
+    "cutover": ["123", "--read-only", "--message", "We moved to Matrix"],
     "set-relay": [],
     "unset-relay": [],
     "delete-portal": [],
+    "handover": ["123"],
 }
 # Commands with a required argument: the argument's name in the error.
 MISSING = {
@@ -51,8 +56,11 @@ MISSING = {
     "bridge-room": "channel",
     "unbridge": "target",
     "sync": "guild",
+    "migration": "guild",
     "import": "target",
     "invite": "user",
+    "handover": "guild",
+    "cutover": "guild",
 }
 # A bad value for each command that takes one, and the argument the reply names.
 BAD = {
@@ -63,7 +71,10 @@ BAD = {
     "import": (["123", "--since", "yesterday"], "argument --since"),
     "cancel": (["abc"], "argument target"),
     "status": (["abc"], "argument guild"),
+    "migration": (["x1"], "argument guild"),
     "invite": (["alice"], "argument user"),
+    "handover": (["abc"], "argument guild"),
+    "cutover": (["12ab", "--undo"], "argument guild"),
 }
 
 
@@ -235,7 +246,8 @@ async def test_levels_through_matrix(
     await talker.join(room)
     await nobody.join(room)
     reply = await Chat(talker, room).command("!discord help")
-    assert re.findall(r"`!discord ([a-z-]+)`:", reply["body"]) == ["help", "version"]
+    listed = re.findall(r"`!discord ([a-z-]+)[ `]", reply["body"])
+    assert listed == ["help", "version", "link", "unlink"], reply["body"]
     reply = await Chat(talker, room).command("!DISCORD ping")
     assert "needs the `user` level" in reply["body"] and "yours is `relay`" in reply["body"]
     reply = await Chat(nobody, room).command("!discord help")

@@ -64,7 +64,7 @@ async def test_matrix_command_bridges_and_unbridges(
     subcommands = await eventually(
         lambda: registered(store, app_id, guild.id), "/matrix registered in the guild"
     )
-    assert subcommands == ["info", "bridge", "unbridge"]
+    assert subcommands == ["info", "bridge", "unbridge", "link", "unlink", "migration"]
 
     answer = await matrix_command(sandbox_guild, member, general, "matrix info")
     assert "is not bridged to Matrix" in answer.content and "/matrix bridge" in answer.content

@@ -10,7 +10,7 @@ import pytest
 from ruamel.yaml import YAML
 
 from bridge.app import Bridge
-from bridge.web import avatars, files, probe
+from bridge.web import avatars, files, migration_page, probe
 from tests.fixtures.inprocess import MakeConfig
 from tests.packaging.files import REPO
 
@@ -68,7 +68,12 @@ def nginx_matches(location: str, path: str) -> bool:
 
 
 def test_the_caddyfile_proxies_the_bridges_public_prefixes() -> None:
-    assert caddy_public_paths() == [f"{avatars.PREFIX}/*", f"{files.PREFIX}/*", probe.PATH]
+    assert caddy_public_paths() == [
+        f"{avatars.PREFIX}/*",
+        f"{files.PREFIX}/*",
+        probe.PATH,
+        f"{migration_page.PREFIX}/*",
+    ]
 
 
 def test_the_nginx_snippet_proxies_the_same_paths_and_refuses_the_rest() -> None:
@@ -76,6 +81,7 @@ def test_the_nginx_snippet_proxies_the_same_paths_and_refuses_the_rest() -> None
         f"{avatars.PREFIX}/": "proxy",
         f"{files.PREFIX}/": "proxy",
         f"= {probe.PATH}": "proxy",
+        f"{migration_page.PREFIX}/": "proxy",
         "/": "return 404;",
     }
 

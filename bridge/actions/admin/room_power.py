@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ...matrix.rooms import creators_have_every_power
+from ...matrix.rooms import creators_have_every_power, room_creators
 
 # State the bridge sends into a channel's room (see ``convert/d2m/room_state.py``).
 BRIDGE_STATE_TYPES = (
@@ -32,14 +32,14 @@ LEVEL_SETTINGS = ("ban", "kick", "redact", "invite", "state_default", "events_de
 # Ghosts of Discord admins get 100: the bot cannot give more than it has.
 HIGHEST_GHOST_LEVEL = 100
 
-
-def room_creators(create: dict[str, Any], create_sender: str | None) -> set[str]:
-    """The users with every power from ``m.room.create`` (its contents and sender): the
-    sender and ``additional_creators`` where the room version says so, else nobody (pure)."""
-    if not creators_have_every_power(create.get("room_version")):
-        return set()
-    extra = create.get("additional_creators") or []
-    return {str(user) for user in [create_sender, *extra] if user}
+__all__ = [
+    "BotPower",
+    "bot_power",
+    "creators_have_every_power",
+    "is_creator",
+    "room_creators",
+    "too_little_power_text",
+]
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from mautrix.appservice import IntentAPI
 from ...config import Config
 from ...db.tables import BridgeTables
 from ...discord.client import BridgeDiscordClient
+from ...migration.linking import LinkGuard
 from ...migration.links import AccountLinks
 from ...permissions import Level, permission_level
 from ...portal.guild_sync import GuildBridge
@@ -66,6 +67,8 @@ class AdminServices:
     stats: RelayStats
     imports: ImportJobs
     started_at: float = field(default_factory=time.time)  # s since the epoch
+    # Link codes: wrong guesses per sender, one redemption at a time (migration/linking.py).
+    link_guard: LinkGuard = field(default_factory=LinkGuard)
 
     @property
     def links(self) -> AccountLinks:

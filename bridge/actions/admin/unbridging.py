@@ -143,8 +143,12 @@ async def unbridge(
         len(target.room_ids),
     )
     why = _why(actor, reason)
-    # Who may still manage the archives once the bot (their creator) has left.
-    keepers = list(dict.fromkeys([*([actor.mxid] if actor.mxid else []), *services.admins()]))
+    # Who may still manage the archives once the bot (their creator) has left: the room
+    # owners (bridge.room_owners) among them, so nothing of the community needs the bridge.
+    owners = [str(owner) for owner in services.config["bridge.room_owners"] or ()]
+    keepers = list(
+        dict.fromkeys([*owners, *([actor.mxid] if actor.mxid else []), *services.admins()])
+    )
     stayed: dict[str, None] = {}
     for room in reversed(_room_exits(services, target)):  # the guild's space last
         if delete_rooms:

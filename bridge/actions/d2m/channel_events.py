@@ -33,6 +33,8 @@ async def on_raw_typing(services: RelayServices, payload: discord.RawTypingEvent
         return
     user = user_snapshot(typist)
     member = member_snapshot(typist) if isinstance(typist, discord.Member) else None
+    if services.double_puppets and await services.double_puppets.intent_for(user.id):
+        return  # shown from their own account, it would come back as Matrix typing (no echo)
     try:
         intent = await services.puppets.ensure(user)
         await services.puppets.join(intent, where.room_id, user=user, member=member)

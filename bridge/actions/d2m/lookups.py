@@ -48,7 +48,7 @@ async def message_context(
         channels=await _channels(services, texts),
         emoji=emoji,
         media=media,
-        reply_to=await reply_target(services, message),
+        reply_to=await reply_target(services, message, where.room_id),
         thread=await thread_target(services, message, where),
         allow_room_mention=services.options.room_mentions,
     )
@@ -57,9 +57,16 @@ async def message_context(
 async def _mentioned_users(
     services: RelayServices, message: MessageSnapshot
 ) -> tuple[dict[int, str], dict[int, str]]:
+    """Who each mention pills to, and the name it shows: a member who linked a Matrix account
+    is pilled to that account (so Matrix notifies them, ``m.mentions``), anyone else to their
+    ghost, made here if needed."""
     mxids: dict[int, str] = {}
     names: dict[int, str] = {}
     for mention in message.mentions:
+        if (linked := services.puppets.links.mxid_for(mention.user_id)) is not None:
+            mxids[mention.user_id] = linked
+            names[mention.user_id] = mention.display_name
+            continue
         cached = services.discord.get_user(mention.user_id)
         user = (
             user_snapshot(cached) if cached else UserSnapshot(mention.user_id, mention.display_name)
@@ -186,17 +193,23 @@ async def first_part(services: RelayServices, discord_message_id: int) -> Messag
     return parts[0] if parts else None
 
 
-async def reply_target(services: RelayServices, message: MessageSnapshot) -> ReplyTarget | None:
-    """The Matrix event a reply points at, and whether a Matrix user posted it (its sender
-    is then neither a ghost nor the bridge bot: the message came through the webhook)."""
+async def reply_target(
+    services: RelayServices, message: MessageSnapshot, room_id: str | None = None
+) -> ReplyTarget | None:
+    """The Matrix event a reply points at, and whether a Matrix user posted it (through the
+    webhook: its parts are ``matrix:<n>``; a double-puppeted member's own Discord message is
+    not, though its sender is a real account).
+
+    None for a message bridged into another room than ``room_id`` (a room the channel's room
+    replaced, ``handover``): Matrix replies and relations stay within one room."""
     reference = message.reference
     if reference is None or reference.forward or reference.message_id is None:
         return None
     target = await first_part(services, reference.message_id)
-    if target is None:
+    if target is None or (room_id is not None and target.room_id != room_id):
         return None
     sender = target.sender_mxid
-    from_matrix = not services.puppets.is_ghost(sender) and sender != str(services.bot.mxid)
+    from_matrix = target.kind.startswith("matrix:")
     return ReplyTarget(target.event_id, sender, from_matrix=from_matrix)
 
 
@@ -211,15 +224,21 @@ async def thread_target(
     if where.thread_id is None:
         return None
     root = await first_part(services, where.thread_id)
+    if root is not None and root.room_id != where.room_id:
+        root = None  # in a room this one replaced (handover): the thread starts again here
     first_in_thread = await services.tables.message_parts.find_one(
-        "thread_id = $1 ORDER BY discord_message_id, part LIMIT 1", where.thread_id
+        "thread_id = $1 AND room_id = $2 ORDER BY discord_message_id, part LIMIT 1",
+        where.thread_id,
+        where.room_id,
     )
     if root is None:
         if first_in_thread is None or first_in_thread.discord_message_id == message.id:
             return None
         root = first_in_thread
     latest = await services.tables.message_parts.find_one(
-        "thread_id = $1 ORDER BY discord_message_id DESC, part DESC LIMIT 1", where.thread_id
+        "thread_id = $1 AND room_id = $2 ORDER BY discord_message_id DESC, part DESC LIMIT 1",
+        where.thread_id,
+        where.room_id,
     )
     latest = latest or root
     return ThreadTarget(root.event_id, latest.event_id)

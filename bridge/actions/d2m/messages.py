@@ -9,6 +9,7 @@ stored afterwards let later edits, replies, reactions and deletions find the eve
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 import discord
 from mautrix.appservice import IntentAPI
@@ -26,6 +27,7 @@ from ...convert.message_model import MessageSnapshot
 from ...db.rows import MessagePartRow
 from ...discord.message_snapshots import message_snapshot, micros
 from ...matrix.homeserver_wait import HomeserverStopped, waits_for_homeserver
+from ...migration.double_puppet import acting_intent
 from ...stats import TO_MATRIX
 from .lookups import message_context
 from .routing import Destination, destination
@@ -65,6 +67,11 @@ async def on_message(services: RelayServices, message: discord.Message) -> None:
     guild_id = message.guild.id if message.guild else None
     try:
         async with services.room_locks(where.room_id):
+            # The room may have been replaced while this waited (``handover`` upgrades it
+            # holding this lock): the message goes to the room the portal has now.
+            where = (
+                await destination(services.tables, services.discord, message.channel.id) or where
+            )
             rows = await relay_new(services, snapshot, where, can_mention_everyone(message))
     except HomeserverStopped:
         # Not relayed, not recorded: catch-up sends it after a restart (nothing later in this
@@ -82,18 +89,31 @@ async def on_message(services: RelayServices, message: discord.Message) -> None:
 
 @waits_for_homeserver
 async def relay_new(
-    services: RelayServices, message: MessageSnapshot, where: Destination, mention_all: bool
+    services: RelayServices,
+    message: MessageSnapshot,
+    where: Destination,
+    mention_all: bool,
+    *,
+    history: bool = False,
 ) -> list[MessagePartRow]:
     """Send a message's parts (unless already in this room) and store their mappings.
 
     A message bridged into a room that was since replaced is sent again into the new room,
-    whose mapping then takes over.
+    whose mapping then takes over. ``history`` (the import): the author's ghost sends, never
+    their linked account, and mentions of linked accounts pill without notifying anyone of
+    an old message.
     """
     existing = await services.tables.message_parts_of(message.id)
     if any(part.room_id == where.room_id for part in existing):
         return []
-    intent = await services.puppets.ensure(message.author, ghost_id=message.ghost_id)
-    await services.puppets.join(intent, where.room_id, user=message.author, member=message.member)
+    intent = await acting_intent(
+        services.puppets,
+        None if history else services.double_puppets,
+        message.author,
+        where.room_id,
+        ghost_id=message.ghost_id,
+        member=message.member,
+    )
     context = await message_context(services, message, where)
     parts = convert_message(
         message,
@@ -102,6 +122,8 @@ async def relay_new(
         system_messages=services.options.system_messages,
         author_can_mention_everyone=mention_all,
     )
+    if history:
+        notify_ghosts_only(parts, services.puppets.is_ghost)
     rows: list[MessagePartRow] = []
     try:
         for index, part in enumerate(parts):
@@ -119,6 +141,15 @@ async def relay_new(
         # Even when a later part failed, the parts sent are remembered (edits, deletions).
         await services.tables.message_parts.upsert_many(rows)
     return rows
+
+
+def notify_ghosts_only(parts: list[MatrixPart], is_ghost: Callable[[str], bool]) -> None:
+    """Keep only ghosts in each part's ``m.mentions.user_ids`` (pure, in place): pills to
+    linked Matrix accounts stay, but an imported old message notifies nobody real."""
+    for part in parts:
+        mentions = part.content.get("m.mentions")
+        if isinstance(mentions, dict) and mentions.get("user_ids"):
+            mentions["user_ids"] = [user for user in mentions["user_ids"] if is_ghost(user)]
 
 
 def part_row(
@@ -178,6 +209,8 @@ async def on_raw_message_edit(
         rows = await services.tables.message_parts_of(payload.message_id)
         if not rows or not is_new_edit(rows[0].edited_us, edited_us):
             return
+        if rows[0].room_id != where.room_id:
+            return  # in a room this one replaced (handover), kept as it is: no edit there
         snapshot = message_snapshot(payload.message)
         await relay_edit(services, snapshot, where, rows, can_mention_everyone(payload.message))
     services.stats.relayed(where.guild_id, TO_MATRIX, "edit", edited_us / 1000)
@@ -206,8 +239,17 @@ async def relay_edit(
     rows: list[MessagePartRow],
     mention_all: bool,
 ) -> None:
-    """Replace the text of every part that changed, redact parts gone, send parts new."""
-    intent = await services.puppets.ensure(message.author, ghost_id=message.ghost_id)
+    """Replace the text of every part that changed, redact parts gone, send parts new.
+
+    The replacements come from the original's sender (spec: "Event replacements" must have
+    the same sender): the member's own account if it sent the original, else the ghost.
+    """
+    intent = await _double_puppet(services, rows[0].sender_mxid, message.author.id)
+    if intent is None:  # the ghost sent it; it may have left the room for the linked account
+        intent = await services.puppets.ensure(message.author, ghost_id=message.ghost_id)
+        await services.puppets.join(
+            intent, where.room_id, user=message.author, member=message.member
+        )
     context = await message_context(services, message, where)
     plan = edit_plan(
         message,
@@ -223,7 +265,7 @@ async def relay_edit(
         txn_id = edit_txn_id(message.id, edit_us, index)
         await send_part(intent, where.room_id, part, txn_id, stamp)
         log.debug("Edited %s for Discord message %s", event_id, message.id)
-    await _redact(services, where.room_id, plan.redact, "Removed on Discord")
+    await _redact(services, where.room_id, plan.redact, "Removed on Discord", intent)
     kept = [row for row in rows if row.event_id not in plan.redact]
     next_index = max((row.part for row in rows), default=-1) + 1
     new_rows = []
@@ -271,14 +313,42 @@ async def delete_messages(services: RelayServices, channel_id: int, message_ids:
                     continue
                 kept.append(row)
             plan = delete_plan(existing_parts(kept))
-            await _redact(services, where.room_id, plan, "Deleted on Discord")
+            sender = await _double_puppet(services, kept[0].sender_mxid) if kept else None
+            # The message's own room: the one the channel's room replaced, for older messages.
+            room_id = kept[0].room_id if kept else where.room_id
+            await _redact(services, room_id, plan, "Deleted on Discord", sender)
             if rows:
                 services.stats.relayed(where.guild_id, TO_MATRIX, "delete")
 
 
-async def _redact(services: RelayServices, room_id: str, event_ids: list[str], reason: str) -> None:
+async def _double_puppet(
+    services: RelayServices, sender_mxid: str, discord_user_id: int | None = None
+) -> IntentAPI | None:
+    """The member's own account that sent a message (double puppeting), to edit or delete
+    it; None when a ghost or the bot sent it, or double puppeting is off."""
+    double = services.double_puppets
+    if double is None or not double.is_local(sender_mxid):
+        return None
+    return await double.previous_sender(sender_mxid, discord_user_id)
+
+
+async def _redact(
+    services: RelayServices,
+    room_id: str,
+    event_ids: list[str],
+    reason: str,
+    sender: IntentAPI | None = None,
+) -> None:
+    """Redact as the member's own account (``sender``) that sent them, else (or when that
+    fails) as the bridge bot."""
+    actors = [services.bot]
+    if sender is not None and sender.api.is_real_user:
+        actors.insert(0, sender)
     for event_id in event_ids:
-        try:
-            await services.bot.redact(RoomID(room_id), EventID(event_id), reason=reason)
-        except MatrixRequestError as error:
-            log.warning("Could not redact %s in %s: %s", event_id, room_id, error)
+        for place, intent in enumerate(actors, start=1):
+            try:
+                await intent.redact(RoomID(room_id), EventID(event_id), reason=reason)
+                break
+            except MatrixRequestError as error:
+                level = logging.WARNING if place == len(actors) else logging.DEBUG
+                log.log(level, "Could not redact %s in %s: %s", event_id, room_id, error)

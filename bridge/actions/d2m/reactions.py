@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 import discord
-from mautrix.errors import MatrixRequestError
+from mautrix.errors import MatrixError
 from mautrix.types import EventID, EventType, RoomID
 
 from ...convert.d2m.puppet import user_ghost_id
@@ -14,6 +14,7 @@ from ...convert.reaction_keys import discord_form, matrix_key
 from ...db.rows import ReactionRow
 from ...discord.user_snapshots import member_snapshot, user_snapshot
 from ...matrix.homeserver_wait import waits_for_homeserver
+from ...migration.double_puppet import acting_intent
 from ...stats import TO_MATRIX
 from .lookups import first_part, upload_custom_emoji
 from .routing import destination
@@ -79,10 +80,13 @@ async def on_raw_reaction_add(
         target = await first_part(services, payload.message_id)
         if target is None:
             return  # not bridged (the message is older than the bridge, or failed)
+        if target.room_id != where.room_id:
+            return  # in a room this one replaced (handover), kept as it is: no relation there
         user = await _reactor(services, payload)
-        intent = await services.puppets.ensure(user)
         member = member_snapshot(payload.member) if payload.member else None
-        await services.puppets.join(intent, where.room_id, user=user, member=member)
+        intent = await acting_intent(
+            services.puppets, services.double_puppets, user, where.room_id, member=member
+        )
         key_on_matrix = (
             None
             if payload.emoji.id
@@ -127,16 +131,23 @@ async def on_raw_reaction_clear_emoji(
 
 @waits_for_homeserver
 async def redact_reactions(services: RelayServices, rows: list[ReactionRow]) -> None:
-    """Redact bridged Discord reactions (each from its ghost) and forget them."""
+    """Redact bridged Discord reactions and forget them: each from the member's own account
+    (double puppeting), else from its ghost, else (the other one sent it) from the bot."""
     for row in rows:
         async with services.room_locks(row.room_id):
-            intent = services.puppets.intent(user_ghost_id(row.discord_user_id))
-            try:
-                await intent.redact(
-                    RoomID(row.room_id), EventID(row.event_id), reason="Reaction removed"
-                )
-            except MatrixRequestError as error:
-                log.warning("Could not redact reaction %s: %s", row.event_id, error)
+            double = services.double_puppets
+            own = await double.intent_for(row.discord_user_id) if double else None
+            ghost = services.puppets.intent(user_ghost_id(row.discord_user_id))
+            actors = [own, ghost, services.bot] if own else [ghost, services.bot]
+            for place, intent in enumerate(actors, start=1):
+                try:
+                    await intent.redact(
+                        RoomID(row.room_id), EventID(row.event_id), reason="Reaction removed"
+                    )
+                    break
+                except MatrixError as error:
+                    level = logging.WARNING if place == len(actors) else logging.DEBUG
+                    log.log(level, "%s could not redact %s: %s", intent.mxid, row.event_id, error)
             await services.tables.reactions.delete(
                 row.discord_message_id, row.discord_user_id, row.emoji_key
             )

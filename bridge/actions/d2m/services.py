@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import discord
 from mautrix.appservice import IntentAPI
@@ -15,6 +16,9 @@ from ...puppet.puppets import Puppets
 from ...stats import RelayStats
 from ..m2d.webhooks import Webhooks
 from ..ordering import ChannelQueues
+
+if TYPE_CHECKING:
+    from ...migration.double_puppet import DoublePuppets
 
 
 @dataclass(frozen=True)
@@ -51,3 +55,5 @@ class RelayServices:
     # Channels (and forums) with a history import queued in this process: their catch-up
     # leaves an unfinished import's rest to the import (see catch_up.py).
     importing: set[int] = field(default_factory=set)
+    # Linked members' own Matrix accounts (bridge.double_puppet); None: off, ghosts act.
+    double_puppets: DoublePuppets | None = None

@@ -32,12 +32,14 @@ async def edit(services: M2DServices, portal: PortalRow, event: MessageEvent) ->
     rows = await services.tables.message_parts_by_event(portal.room_id or "", original)
     if not rows:
         return
-    if rows[0].sender_mxid != str(event.sender):
-        return  # only the author edits their message
+    if rows[0].sender_mxid != str(event.sender) or not rows[0].kind.startswith("matrix:"):
+        # Only the author edits their message, and only one the webhook posted: a member's
+        # own Discord message shown through double puppeting is edited on Discord.
+        return
     new_content = raw.get("m.new_content") or {}
     if new_content.get("msgtype") not in (None, "m.text", "m.notice", "m.emote"):
         return  # a file does not change
-    who = await identity(services, portal.room_id or "", str(event.sender))
+    who = await identity(services, portal.room_id or "", str(event.sender), portal.guild_id)
     context = await conversion_context(services, portal, new_content, str(event.sender), who.name)
     text = await matrix_to_discord(new_content, context)
     chunks = split_for_discord(text.content) if text.content.strip() else []

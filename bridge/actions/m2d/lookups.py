@@ -11,6 +11,7 @@ from mautrix.types import RoomID, UserID
 from ...convert.d2m.puppet import name_in_displayname
 from ...convert.m2d.context import DiscordEmoji, M2DContext
 from ...db.rows import PortalRow
+from ...migration.identity import discord_face, unlinked_displayname
 from .services import M2DServices
 
 _USER_PILL = re.compile(r"https://matrix\.to/#/(@[^\"'?<>\s]+)")
@@ -26,13 +27,31 @@ _MAY_PING_ALL = re.compile(r"@(?:room|everyone|here)|&", re.IGNORECASE)
 
 @dataclass(frozen=True)
 class Identity:
-    """How a Matrix user shows on Discord: their name and avatar in that room."""
+    """How a Matrix user shows on Discord: their name and avatar in that room, or, for a
+    linked account, their Discord member's name and avatar (a Discord CDN URL)."""
 
     name: str
     avatar_mxc: str | None
+    avatar_url: str | None = None
+
+    def avatar(self, services: M2DServices) -> str | None:
+        """The ``avatar_url`` of a webhook message: Discord's own, else the bridge's avatar
+        proxy for the Matrix avatar (None: Discord's default)."""
+        return self.avatar_url or services.avatars.url_for(self.avatar_mxc)
 
 
-async def identity(services: M2DServices, room_id: str, sender: str) -> Identity:
+async def identity(
+    services: M2DServices, room_id: str, sender: str, guild_id: int | None = None
+) -> Identity:
+    """How ``sender`` shows on Discord. A Matrix account linked to a member of the guild
+    ``guild_id`` shows as that member (one person, not two); anyone else by their name and
+    avatar in the room."""
+    linked = services.puppets.links.discord_for(sender) if guild_id else None
+    if linked is not None and guild_id:
+        discord_member = await services.discord_members.member(services.discord, guild_id, linked)
+        if discord_member is not None:
+            face = discord_face(discord_member)
+            return Identity(face.name, None, face.avatar_url)
     member = await services.bot.state_store.get_member(RoomID(room_id), UserID(sender))
     if member is None or member.displayname is None:
         try:
@@ -62,8 +81,10 @@ async def discord_name(services: M2DServices, portal: PortalRow, ghost_mxid: str
     shown = (await identity(services, portal.room_id or "", ghost_mxid)).name
     row = await services.tables.puppets.get(ghost_id) if ghost_id else None
     puppets = services.puppets
+    mxid = puppets.links.mxid_for(int(ghost_id)) if ghost_id.isdigit() else None
     for name in (shown, row.displayname if row else None):
         if name:
+            name = unlinked_displayname(name, mxid)  # "Alice (Discord) · @alice:example.org"
             found = name_in_displayname(name, puppets.displayname_template, puppets.bot_suffix)
             if found:
                 return found
@@ -78,8 +99,11 @@ async def conversion_context(
     names: dict[str, str] = {}
     for mxid in set(_USER_PILL.findall(html)):
         ghost_id = services.puppets.ghost_id_of(mxid)
+        linked = services.puppets.links.discord_for(mxid)  # a linked account: its member
         if ghost_id and ghost_id.isdigit():
             ghosts[mxid] = int(ghost_id)
+        elif linked is not None:
+            ghosts[mxid] = linked
         else:
             names[mxid] = (await identity(services, portal.room_id or "", mxid)).name
     rooms: dict[str, int] = {}

@@ -71,7 +71,7 @@ async def end(services: M2DServices, portal: PortalRow, event: GenericEvent) -> 
         log.info("%s may not end the poll %s: ignored", event.sender, start_id)
         return
     poll = await _poll_of(services, room_id, start_id)
-    author = (await identity(services, room_id, target.sender_mxid)).name
+    author = (await identity(services, room_id, target.sender_mxid, portal.guild_id)).name
     jump = (
         f"https://discord.com/channels/{portal.guild_id}/{target.channel_id}/"
         f"{target.discord_message_id}"
@@ -113,7 +113,7 @@ async def _send(
     """Each chunk (the poll goes with the first) through the webhook as the event's sender;
     what reached Discord is remembered even if a later chunk failed."""
     room_id = str(event.room_id)
-    who = await identity(services, room_id, str(event.sender))
+    who = await identity(services, room_id, str(event.sender), portal.guild_id)
     sent: list[discord.Message | None] = []
     try:
         for index, chunk in enumerate(chunks):
@@ -125,7 +125,7 @@ async def _send(
                     portal.discord_id,
                     thread_id=thread_id,
                     username=webhook_username(who.name, "Matrix user"),
-                    avatar_url=services.avatars.url_for(who.avatar_mxc),
+                    avatar_url=who.avatar(services),
                     allowed_mentions=NO_PINGS,
                     **extra,
                 )

@@ -53,7 +53,7 @@ async def send(
         return
     room_id = str(event.room_id)
     # An event already relayed (pushed again) never gets here: handle._already_relayed.
-    who = await identity(services, room_id, str(event.sender))
+    who = await identity(services, room_id, str(event.sender), portal.guild_id)
     thread_id = await thread_for(services, portal, raw)
     prefix = await reply_target(services, portal, raw)
     sent = Delivery(services, event, thread_id or portal.discord_id, replay_since_ms)
@@ -112,7 +112,7 @@ async def _send_text(
             thread_id=thread_id,
             content=chunk,
             username=webhook_username(who.name, "Matrix user"),
-            avatar_url=services.avatars.url_for(who.avatar_mxc),
+            avatar_url=who.avatar(services),
             allowed_mentions=discord_mentions(text),
             **({"files": files} if last and files else {}),
         )

@@ -9,6 +9,7 @@ import discord
 from mautrix.appservice import IntentAPI
 
 from ...db.tables import BridgeTables
+from ...migration.members import DiscordMembers
 from ...puppet.puppets import Puppets
 from ...stats import RelayStats
 from ...web.avatars import AvatarProxy
@@ -42,6 +43,8 @@ class M2DServices:
     queues: ChannelQueues = field(default_factory=ChannelQueues)
     # Messages relayed and failures, per guild (``status``).
     stats: RelayStats = field(default_factory=RelayStats)
+    # Discord members behind linked Matrix accounts (their name and avatar on Discord).
+    discord_members: DiscordMembers = field(default_factory=DiscordMembers)
     # The bot's read marker, moved behind the relayed messages (once per backlog).
     read_markers: ReadMarkers = field(init=False)
 

@@ -75,7 +75,8 @@ async def reply_target(services: M2DServices, portal: PortalRow, raw: dict[str, 
     if services.puppets.is_ghost(target.sender_mxid):
         author = await discord_name(services, portal, target.sender_mxid)
     else:
-        author = (await identity(services, portal.room_id or "", target.sender_mxid)).name
+        room_id = portal.room_id or ""
+        author = (await identity(services, room_id, target.sender_mxid, portal.guild_id)).name
     excerpt = await _body_of(services, portal, target.event_id)
     jump = (
         f"https://discord.com/channels/{portal.guild_id}/{target.channel_id}/"

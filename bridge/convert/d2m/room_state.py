@@ -30,7 +30,7 @@ from bridge.convert.d2m.permissions import (
 )
 from bridge.convert.d2m.space_tree import PortalKind, PortalNode, space_tree
 from bridge.convert.model import ChannelSnapshot, GuildSnapshot, MemberSnapshot
-from bridge.matrix.rooms import creation_power_levels
+from bridge.matrix.rooms import creation_power_levels, creators_have_every_power
 
 __all__ = [
     "OWNED_STATE_TYPES",
@@ -99,6 +99,9 @@ class BridgeContext:
     # Version of the rooms the bridge creates: chosen at start against the homeserver
     # (bridge.matrix.checks.choose_room_version, key bridge.room_version).
     room_version: str = "12"
+    # bridge.room_owners: the community's own admins, creators of every room the bridge makes
+    # from room version 12 (MSC4289 additional_creators), at power 100 before.
+    room_owners: tuple[str, ...] = ()
 
     def ghost_mxid(self, ghost_id: str | int) -> str:
         return f"@{self.username_template.format(id=ghost_id)}:{self.domain}"
@@ -231,12 +234,20 @@ def _members_with_owner(guild: GuildSnapshot) -> list[MemberSnapshot]:
     return members
 
 
-def power_levels(guild: GuildSnapshot, node: PortalNode, ctx: BridgeContext) -> dict[str, Any]:
+def power_levels(
+    guild: GuildSnapshot,
+    node: PortalNode,
+    ctx: BridgeContext,
+    linked: Mapping[int, str] | None = None,
+) -> dict[str, Any]:
     """Power levels from Discord permissions: admins 100, moderators 50, others not listed.
 
     Spaces of the guild and its categories use guild-wide permissions; channels, forums and
     posts use the channel's overwrites. The bot creates every room, so under room version 12
-    it must not be listed (:func:`creation_power_levels`).
+    it must not be listed, nor the owners (``ctx.room_owners``, additional creators then);
+    before version 12 both are listed at 100 (:func:`creation_power_levels`). ``linked``
+    maps a Discord user id to the Matrix account the member linked (bridge/migration/links.py):
+    that account gets the level of the member's ghost, beside it.
     """
     channel = None if node.kind in _GUILD_WIDE_KINDS else _channel(guild, node)
     users: dict[str, int] = {}
@@ -248,8 +259,10 @@ def power_levels(guild: GuildSnapshot, node: PortalNode, ctx: BridgeContext) -> 
         level = power_level_for(permissions)
         if level > 0:
             users[ctx.ghost_mxid(member.user_id)] = level
+            if linked and (mxid := linked.get(member.user_id)):
+                users[mxid] = level
     return {
-        "users": creation_power_levels(ctx.bot_mxid, users, ctx.room_version),
+        "users": creation_power_levels(ctx.bot_mxid, users, ctx.room_version, ctx.room_owners),
         "users_default": 0,
         "events": dict(_EVENT_POWER),
         "events_default": 0,
@@ -266,20 +279,21 @@ def power_levels(guild: GuildSnapshot, node: PortalNode, ctx: BridgeContext) -> 
 
 
 def merge_power_levels(
-    desired: dict[str, Any], actual: dict[str, Any] | None, is_ghost: Callable[[str], bool]
+    desired: dict[str, Any], actual: dict[str, Any] | None, bridge_owned: Callable[[str], bool]
 ) -> dict[str, Any]:
     """Desired power levels that keep what Matrix users were given on the Matrix side.
 
-    Ghost levels follow Discord, so they come only from ``desired``; every other user's entry
-    in ``actual`` is kept, unless ``desired`` names that user (in rooms before version 12 the
-    bot, at 100). ``is_ghost`` must be False for the bot. Under room version 12 the creator is
-    never in ``actual["users"]``, so nothing needs excluding for it. Event levels above 100 in
-    ``actual`` (Synapse gives ``m.room.tombstone`` 150 in rooms it creates for users) stay:
-    in a Matrix room the bridge adopted, its bot at 100 could not change them.
+    The levels of ghosts and of accounts linked to a Discord member (``bridge_owned`` true)
+    follow Discord, so they come only from ``desired``; every other user's entry in
+    ``actual`` is kept, unless ``desired`` names that user (in rooms before version 12 the
+    bot, at 100). ``bridge_owned`` must be False for the bot. Under room version 12 the
+    creator is never in ``actual["users"]``, so nothing needs excluding for it. Event levels
+    above 100 in ``actual`` (Synapse gives ``m.room.tombstone`` 150 in rooms it creates for
+    users) stay: in a Matrix room the bridge adopted, its bot at 100 could not change them.
     """
     users = dict(desired.get("users", {}))
     for user, level in ((actual or {}).get("users") or {}).items():
-        if not is_ghost(user) and user not in users:
+        if not bridge_owned(user) and user not in users:
             users[user] = level
     merged = {**desired, "users": users}
     high = {
@@ -328,6 +342,8 @@ def creation_request(node: PortalNode, state: DesiredState, ctx: BridgeContext) 
     Power levels go in ``power_level_content_override``, which replaces the homeserver's
     defaults key by key; the alias is created through ``room_alias_name``, for which the
     homeserver also sets ``m.room.canonical_alias``, so the first diff finds nothing to do.
+    The owners (``ctx.room_owners``) are invited, and from room version 12 are the room's
+    ``additional_creators`` (MSC4289), with every power the bridge bot has.
     """
     body: dict[str, Any] = {
         "room_version": ctx.room_version,
@@ -340,6 +356,11 @@ def creation_request(node: PortalNode, state: DesiredState, ctx: BridgeContext) 
     }
     if node.kind.is_space:
         body["creation_content"] = {"type": "m.space"}
+    if ctx.room_owners:
+        body["invite"] = list(ctx.room_owners)
+        if creators_have_every_power(ctx.room_version):
+            creation = body.setdefault("creation_content", {})
+            creation["additional_creators"] = list(ctx.room_owners)
     if (levels := state.get(("m.room.power_levels", ""))) is not None:
         body["power_level_content_override"] = levels
     if (alias := state.get(("m.room.canonical_alias", ""), {}).get("alias")) is not None:

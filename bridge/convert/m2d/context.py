@@ -21,7 +21,8 @@ class M2DContext:
     bridged room's pill a channel mention, anything else readable text.
     """
 
-    # Matrix user id of a ghost → the Discord user id it stands for.
+    # Matrix user id of a ghost, or of a Matrix account linked to a Discord member (issue
+    # #18) → the Discord user id it stands for: its pill becomes a mention.
     ghost_user_ids: Mapping[str, int] = field(default_factory=dict)
     # Matrix user id → display name, for pills of real Matrix users (shown as @name).
     display_names: Mapping[str, str] = field(default_factory=dict)

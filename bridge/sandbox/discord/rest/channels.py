@@ -110,6 +110,10 @@ async def put_overwrite(request: web.Request) -> web.Response:
         "allow": body.get("allow") or 0,
         "deny": body.get("deny") or 0,
     }
+    old = next((o for o in channel.permission_overwrites if o["id"] == target), None)
+    old_allow, old_deny = (int(old["allow"]), int(old["deny"])) if old else (0, 0)
+    changed = (old_allow ^ int(overwrite["allow"])) | (old_deny ^ int(overwrite["deny"]))
+    _require_bits(request, channel, changed)
     others = [o for o in channel.permission_overwrites if o["id"] != target]
     store.update_channel(channel.id, permission_overwrites=[*others, overwrite])
     return no_content()
@@ -119,8 +123,30 @@ async def delete_overwrite(request: web.Request) -> web.Response:
     store = store_of(request)
     channel = channel_of(request, perms.MANAGE_ROLES)
     target = request.match_info["overwrite_id"]
+    old = next((o for o in channel.permission_overwrites if o["id"] == target), None)
+    if old is not None:
+        _require_bits(request, channel, int(old["allow"]) | int(old["deny"]))
     store.update_channel(
         channel.id,
         permission_overwrites=[o for o in channel.permission_overwrites if o["id"] != target],
     )
     return no_content()
+
+
+def _require_bits(request: web.Request, channel: Channel, changed: int) -> None:
+    """403 Missing Permissions when an overwrite change allows or denies bits the bot lacks in
+    the guild (or in the channel's category), unless a MANAGE_ROLES overwrite in the channel
+    lets it: Discord's rule for Edit Channel Permissions (discord-api-docs#3450)."""
+    store, bot = store_of(request), bot_of(request)
+    if channel.parent_id is not None and store.get_channel(channel.parent_id).type == 4:
+        have = perms.channel_permissions(store, channel.parent_id, bot.id)
+    else:
+        have = perms.guild_permissions(store, channel.guild_id, bot.id)
+    member = store.get_guild(channel.guild_id).members.get(bot.id)
+    own = {bot.id, channel.guild_id, *(member.roles if member else [])}
+    granted = any(
+        int(o["id"]) in own and int(o["allow"]) & perms.MANAGE_ROLES
+        for o in channel.permission_overwrites
+    )
+    if have != perms.ALL and not granted and changed & ~have:
+        raise errors.missing_permissions()
