@@ -30,7 +30,7 @@ from ..convert.d2m.room_state import (
     space_tree,
 )
 from ..convert.model import ChannelType, GuildSnapshot
-from ..db.rows import GuildRow, MediaRow, PortalRow
+from ..db.rows import GuildRow, PortalRow
 from ..db.tables import BridgeTables
 from ..discord.snapshots import guild_snapshot
 from ..discord.user_snapshots import user_snapshot
@@ -48,6 +48,7 @@ from .adopt import (
 from .apply_state import apply_state, send_state
 from .desired import SyncDesiredStates
 from .excluded import without_excluded
+from .pack_images import pack_images
 from .space_alias import with_space_alias
 from .space_members import asker_of, invite_to_space
 from .state_cache import RoomStateCache
@@ -185,7 +186,7 @@ class GuildBridge:
             snapshot = guild_snapshot(guild, self._archived_posts.get(guild.id, ()))
             snapshot = await without_excluded(self.tables, snapshot)  # unbridged channels
             await self._ensure_powerful_ghosts(guild, snapshot)
-            images = await self._pack_images(guild)
+            images = await pack_images(guild, self.media, self.bot)
             result = await self._sync_snapshot(snapshot, images)
             for follow_up in self.after_sync:
                 try:
@@ -193,30 +194,6 @@ class GuildBridge:
                 except Exception:
                     log.exception("After syncing guild %s, a follow-up failed", guild.id)
             return result
-
-    async def _pack_images(self, guild: discord.Guild) -> list[PackImage]:
-        """The guild's emoji and stickers, uploaded once each, for its image pack."""
-        images = []
-        for emoji in guild.emojis:
-            uploaded = await self._upload_quietly(emoji.url)
-            if uploaded:
-                images.append(PackImage(emoji.name, uploaded.mxc, uploaded.mimetype))
-        for sticker in guild.stickers:
-            if sticker.format is discord.StickerFormatType.lottie:
-                continue  # no image to show
-            uploaded = await self._upload_quietly(sticker.url)
-            if uploaded:
-                images.append(
-                    PackImage(sticker.name, uploaded.mxc, uploaded.mimetype, sticker=True)
-                )
-        return images
-
-    async def _upload_quietly(self, url: str) -> MediaRow | None:
-        try:
-            return await self.media.upload_from_url(url, self.bot)
-        except MediaError as error:
-            log.warning("Not uploading %s: %s", url, error)
-            return None
 
     async def _ensure_powerful_ghosts(self, guild: discord.Guild, snapshot: GuildSnapshot) -> None:
         """Members who get power in Matrix have a ghost, so rooms' settings show their names.

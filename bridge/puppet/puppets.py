@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -34,7 +33,6 @@ from mautrix.types import (
 from ..convert.d2m.puppet import (
     avatar_source_key,
     ghost_displayname,
-    ghost_localpart,
     room_displayname,
     user_ghost_id,
 )
@@ -46,14 +44,14 @@ from ..matrix.media import MediaError, MediaRepo
 from ..matrix.state_store import CachedStateStore
 from ..migration.identity import linked_displayname
 from ..migration.links import AccountLinks
+from .ghost_ids import GhostIds
 
 log = logging.getLogger("bridge.puppet")
 
 Profile = tuple[str | None, str | None]  # (displayname, avatar mxc)
-_GHOST_ID = r"(?:\d+|w\d+_[0-9a-f]{10})"
 
 
-class Puppets:
+class Puppets(GhostIds):
     """Creates ghosts, keeps their profiles in step, and moves them in and out of rooms."""
 
     def __init__(
@@ -73,15 +71,9 @@ class Puppets:
         # Discord members' linked Matrix accounts (bridge/migration), loaded at start.
         self.links = links if links is not None else AccountLinks(tables)
         self.media = media
-        self.username_template = username_template
+        GhostIds.__init__(self, username_template, domain)
         self.displayname_template = displayname_template
         self.bot_suffix = bot_suffix
-        self.domain = domain
-        prefix, _, suffix = username_template.partition("{id}")
-        self._mxid_pattern = re.compile(
-            f"@{re.escape(prefix.lower())}({_GHOST_ID}){re.escape(suffix.lower())}:"
-            f"{re.escape(domain)}"
-        )
         self._locks = KeyedLocks()
         self._intents: dict[str, IntentAPI] = {}
         # Global profile per ghost mxid, as last written or read (saves a database read).
@@ -106,28 +98,11 @@ class Puppets:
 
     # ---- identities ----------------------------------------------------------------------
 
-    def mxid(self, ghost_id: str) -> UserID:
-        return UserID(f"@{ghost_localpart(self.username_template, ghost_id)}:{self.domain}")
-
     def intent(self, ghost_id: str) -> IntentAPI:
         """The ghost's intent, made once (mautrix builds a new object on every call)."""
         if ghost_id not in self._intents:
             self._intents[ghost_id] = self.appservice.intent.user(self.mxid(ghost_id))
         return self._intents[ghost_id]
-
-    def ghost_id_of(self, mxid: str) -> str | None:
-        """The ghost id behind a ghost's MXID, or None for anyone else."""
-        match = self._mxid_pattern.fullmatch(mxid)
-        return match[1] if match else None
-
-    def is_ghost(self, mxid: str) -> bool:
-        return self.ghost_id_of(mxid) is not None
-
-    def discord_user_of(self, mxid: str) -> int | None:
-        """The Discord user id behind a ghost's MXID; None for anyone else and for webhook
-        authors ("w…" ghosts, who are not Discord users)."""
-        ghost_id = self.ghost_id_of(mxid)
-        return int(ghost_id) if ghost_id is not None and ghost_id.isdigit() else None
 
     # ---- global profile ------------------------------------------------------------------
 
