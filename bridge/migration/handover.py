@@ -33,21 +33,17 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
-from typing import Any
 
 from mautrix.api import Method, Path
 from mautrix.errors import MatrixError
 from mautrix.types import RoomID, UserID
 
+from ..actions.admin.room_exit import RoomState, present_members, send_state_quietly
 from ..actions.admin.services import ActionError, Actor, AdminServices
 from ..db.rows import RoomHandoverRow
 from ..matrix.rooms import creators_have_every_power, room_creators
-from ..portal.apply_state import send_state
 
 log = logging.getLogger("bridge.migration.handover")
-
-PRESENT = ("join", "invite")
-RoomState = dict[tuple[str, str], dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -246,11 +242,11 @@ async def _after_upgrade(
     """The old room's Matrix members and the owners invited to the new room, the old room
     out of its space, the upgrade recorded."""
     new_state, _ = await _room_state(services, new_room)
-    members = [user for user in _members(old_state) if _is_person(services, user)]
+    members = [user for user in present_members(old_state) if _is_person(services, user)]
     await _invite(services, new_room, new_state, [*owners, *members])
     for (event_type, parent), content in old_state.items():
         if event_type == "m.space.parent" and content:
-            await _send(services, old_room, "m.space.parent", parent, {})
+            await send_state_quietly(services, old_room, "m.space.parent", parent, {})
     await _record(services, old_room, guild_id, "upgrade", new_room)
     services.guilds.state.forget(old_room)
 
@@ -271,14 +267,16 @@ async def _give_power(
         if not isinstance(users.get(owner), int) or users[owner] < 100:
             users[owner] = 100
     if users != (levels.get("users") or {}):
-        await _send(services, room_id, "m.room.power_levels", "", {**levels, "users": users})
+        await send_state_quietly(
+            services, room_id, "m.room.power_levels", "", {**levels, "users": users}
+        )
 
 
 async def _invite(
     services: AdminServices, room_id: str, state: RoomState, users: list[str] | tuple[str, ...]
 ) -> None:
     """Invite each user not in the room yet (joined or invited); failures are logged."""
-    present = set(_members(state))
+    present = set(present_members(state))
     for user in dict.fromkeys(users):
         if user in present:
             continue
@@ -306,21 +304,3 @@ async def _room_state(services: AdminServices, room_id: str) -> tuple[RoomState,
     state = {(e["type"], e.get("state_key", "")): e.get("content") or {} for e in events}
     sender = next((e.get("sender") for e in events if e["type"] == "m.room.create"), None)
     return state, sender
-
-
-def _members(state: RoomState) -> list[str]:
-    return [
-        key
-        for (event_type, key), content in state.items()
-        if event_type == "m.room.member" and content.get("membership") in PRESENT
-    ]
-
-
-async def _send(
-    services: AdminServices, room_id: str, event_type: str, state_key: str, content: dict
-) -> None:
-    try:
-        await send_state(services.bot, room_id, event_type, state_key, content)
-        services.guilds.state.record(room_id, event_type, state_key, content)
-    except MatrixError as error:
-        log.warning("Could not send %s to %s: %s", event_type, room_id, error)

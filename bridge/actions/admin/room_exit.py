@@ -63,7 +63,7 @@ async def archive_room(
         await _detach(services, room.room_id, state)
     for (event_type, state_key), content in state.items():
         if event_type in BRIDGE_STATE_TYPES and content:
-            await _send_state(services, room.room_id, event_type, state_key, {})
+            await send_state_quietly(services, room.room_id, event_type, state_key, {})
     await _notice(services, room.room_id, notice)
     await _ghosts_leave(services, room.room_id, state, "The room is no longer bridged")
     # Without this, bridging the channel again fails: its new room cannot take the alias,
@@ -88,7 +88,7 @@ async def _hand_over(
     )
     if users != (levels.get("users") or {}):
         content = {**levels, "users": users}
-        await _send_state(services, room_id, "m.room.power_levels", "", content)
+        await send_state_quietly(services, room_id, "m.room.power_levels", "", content)
 
 
 def handed_over_users(
@@ -123,11 +123,13 @@ async def empty_room(services: AdminServices, room: RoomExit, reason: str) -> li
         await _detach(services, room.room_id, state)
     join_rule = state.get(("m.room.join_rules", ""), {}).get("join_rule")
     if join_rule not in (None, "invite"):  # nobody comes back in once it is empty
-        await _send_state(services, room.room_id, "m.room.join_rules", "", {"join_rule": "invite"})
+        await send_state_quietly(
+            services, room.room_id, "m.room.join_rules", "", {"join_rule": "invite"}
+        )
     await _ghosts_leave(services, room.room_id, state, reason)
     bot = services.bot
     stayed = []
-    for user in _members(state):
+    for user in present_members(state):
         if user == bot.mxid or services.puppets.is_ghost(user):
             continue
         try:
@@ -155,7 +157,8 @@ async def _state(services: AdminServices, room_id: str) -> RoomState:
     return state
 
 
-def _members(state: RoomState) -> list[str]:
+def present_members(state: RoomState) -> list[str]:
+    """The users joined, invited or knocking in a room's state (as read by the room exits)."""
     return [
         key
         for (event_type, key), content in state.items()
@@ -163,9 +166,11 @@ def _members(state: RoomState) -> list[str]:
     ]
 
 
-async def _send_state(
+async def send_state_quietly(
     services: AdminServices, room_id: str, event_type: str, state_key: str, content: dict
 ) -> None:
+    """Send a state event as the bot and note it in the portal state cache; a refusal is
+    logged (a best-effort step: the next one still runs)."""
     try:
         await send_state(services.bot, room_id, event_type, state_key, content)
         services.guilds.state.record(room_id, event_type, state_key, content)
@@ -177,8 +182,8 @@ async def _detach(services: AdminServices, room_id: str, state: RoomState) -> No
     """The room leaves its parent spaces: their ``m.space.child`` and its ``m.space.parent``."""
     for (event_type, parent), content in state.items():
         if event_type == "m.space.parent" and content:
-            await _send_state(services, parent, "m.space.child", room_id, {})
-            await _send_state(services, room_id, "m.space.parent", parent, {})
+            await send_state_quietly(services, parent, "m.space.child", room_id, {})
+            await send_state_quietly(services, room_id, "m.space.parent", parent, {})
 
 
 async def _notice(services: AdminServices, room_id: str, text: str) -> None:
@@ -194,7 +199,7 @@ async def _ghosts_leave(
 ) -> None:
     """Every ghost in the room leaves; the puppets forget their profile there."""
     room = RoomID(room_id)
-    for user in _members(state):
+    for user in present_members(state):
         ghost_id = services.puppets.ghost_id_of(user)
         if ghost_id is None:
             continue
@@ -231,7 +236,7 @@ async def _remove_aliases(
         content: dict[str, Any] = {"alt_aliases": kept} if kept else {}
         if main and main not in aliases:
             content["alias"] = main
-        await _send_state(services, room_id, "m.room.canonical_alias", "", content)
+        await send_state_quietly(services, room_id, "m.room.canonical_alias", "", content)
     domain = services.config["homeserver.domain"]
     for alias in aliases:
         if not alias.endswith(f":{domain}"):
