@@ -30,6 +30,7 @@ from contextlib import suppress
 from typing import Any, Literal
 
 import discord
+from mautrix.api import Method, Path
 from mautrix.errors import MatrixRequestError
 from mautrix.types import RoomAlias
 
@@ -86,8 +87,19 @@ async def _bridged_channels(
 
 
 async def space_address(services: AdminServices, guild_id: int, space_room_id: str) -> str:
-    """The space's alias (``alias_of``) when it points at the space, else the space's room ID."""
+    """The address the announcement gives: an alias of the space on the homeserver that is
+    not the bridge's (the community's own, e.g. ``#ourguild:example.org``, which outlives the
+    bridge: ``unbridge`` removes the bridge's alias), else the bridge's alias (``alias_of``)
+    when it points at the space, else the space's room ID."""
     alias = services.alias_of(guild_id)
+    try:
+        answer = await services.bot.api.request(Method.GET, Path.v3.rooms[space_room_id].aliases)
+    except MatrixRequestError as error:
+        log.info("Could not list the aliases of the space %s: %s", space_room_id, error)
+        answer = {}
+    own = sorted(str(a) for a in answer.get("aliases", []) if str(a) != alias)
+    if own:
+        return own[0]
     try:
         found = await services.bot.resolve_room_alias(RoomAlias(alias))
     except MatrixRequestError:

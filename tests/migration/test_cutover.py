@@ -18,6 +18,8 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
+from mautrix.api import Method
+from mautrix.api import Path as ApiPath
 
 from bridge.app import Bridge
 from bridge.config import load_config
@@ -223,7 +225,14 @@ async def test_refused_where_the_bot_lacks_manage_roles(place: Place) -> None:
 
 
 async def test_read_only_cutover_then_undo(place: Place) -> None:
-    alias = f"#discord_{place.guild_id}:{SERVER}"
+    # The community gave its space an address of its own: the announcement names that one
+    # (the bridge's #discord_<id> goes at unbridge).
+    alias = f"#cutover-guild:{SERVER}"
+    guild_row = await place.tables.guilds.get(place.guild_id)
+    await place.admin.join(guild_row.space_room_id)  # Synapse: only members make aliases
+    await place.admin.api.api.request(
+        Method.PUT, ApiPath.v3.directory.room[alias], {"room_id": guild_row.space_room_id}
+    )
     reply = await place.admin_chat.command(
         f'cutover {place.guild_id} --read-only --message "{NOTE}"'
     )
