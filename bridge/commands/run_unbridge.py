@@ -35,6 +35,12 @@ def outcome_text(outcome: UnbridgeOutcome) -> str:
             "stays in it), so the bridge could not empty every room"
         )
     text = f"{what} **{outcome.name}** ({outcome.target_id}) is no longer bridged: {fate}."
+    if outcome.bot_stayed:
+        text += (
+            f" The bridge bot stays in {rooms_and_spaces(outcome.bot_stayed)} that no one else "
+            "has joined yet (a room everyone left cannot be joined again, not even with an "
+            "invite): accept their invites; the bot's presence there changes nothing else."
+        )
     if outcome.kind == "channel":
         text += " Syncs of its guild leave it out from now on."
     return text

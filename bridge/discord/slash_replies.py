@@ -109,10 +109,15 @@ def bridged_reply(
 
 
 def unbridged_reply(
-    name: str, rooms: int, deleted: bool, not_removed: tuple[str, ...] | list[str] = ()
+    name: str,
+    rooms: int,
+    deleted: bool,
+    not_removed: tuple[str, ...] | list[str] = (),
+    bot_stayed: int = 0,
 ) -> str:
     """``/matrix unbridge`` done: whether the Matrix rooms were emptied or left as they are;
-    ``not_removed``: the Matrix users nobody may remove (rooms' creators), who stayed."""
+    ``not_removed``: the Matrix users nobody may remove (rooms' creators), who stayed;
+    ``bot_stayed``: archives the bot stayed in, no one else having joined them."""
     one = rooms == 1
     what = "Matrix room" if one else f"{rooms} Matrix rooms and spaces"
     if deleted:
@@ -123,6 +128,11 @@ def unbridged_reply(
             fate += f" except {stayed}, whom Matrix lets nobody remove (a room's creator)"
     else:
         fate = f"its {what} {'stays' if one else 'stay'} on Matrix as an archive, no longer bridged"
+        if bot_stayed:
+            fate += (
+                f" (the bridge bot stays in {bot_stayed} that no one else has joined yet, "
+                "so that their invites can still be accepted)"
+            )
     return fit(f"Unbridged **{escape_markdown(name)}**: {fate}. `/matrix bridge` bridges it again.")
 
 

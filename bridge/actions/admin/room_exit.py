@@ -50,13 +50,17 @@ async def archive_room(
     room: RoomExit,
     notice: str,
     keepers: list[str] = (),  # type: ignore[assignment]
-) -> None:
+) -> bool:
     """Leave ``room`` as an archive: bridge state emptied, ``notice`` sent, ghosts gone,
     the bridge's alias removed, ``keepers`` (Matrix IDs) given power level 100, the bot gone;
-    Matrix members and history stay.
+    Matrix members and history stay. Returns whether the bot left.
 
     The bot created the room, and in room version 12 nobody else can be made a creator: the
     keepers' power level is what lets the community manage its archive after the bot left.
+    The bot stays in a room no one else has joined (say, a room ``handover`` made whose
+    invites are not accepted yet), and invites the keepers there: once the last member
+    leaves, a room cannot be joined any more, not even with an invite (no server in it to
+    join through), and would be lost.
     """
     state = await _state(services, room.room_id)
     if room.detach:
@@ -70,7 +74,41 @@ async def archive_room(
     # which would still point here ("Room alias already taken").
     await _remove_aliases(services, room.room_id, state, [room.alias])
     await _hand_over(services, room.room_id, state, keepers)
+    if not _someone_else_joined(services, state):
+        log.warning(
+            "The bot stays in %s: no one else has joined it, and a room nobody is in cannot be "
+            "joined any more, not even by the invited; the keepers are invited",
+            room.room_id,
+        )
+        await _invite_keepers(services, room.room_id, state, keepers)
+        return False
     await _bot_leaves(services, room.room_id, "No longer bridged to Discord")
+    return True
+
+
+async def _invite_keepers(
+    services: AdminServices, room_id: str, state: RoomState, keepers: Sequence[str]
+) -> None:
+    """Invite the keepers not in the room yet (best effort: a refusal is logged)."""
+    for user in keepers:
+        if user in present_members(state):
+            continue
+        try:
+            await services.bot.invite_user(RoomID(room_id), UserID(user))
+        except MatrixError as error:
+            log.warning("Could not invite %s to the archive %s: %s", user, room_id, error)
+
+
+def _someone_else_joined(services: AdminServices, state: RoomState) -> bool:
+    """Whether anyone but the bot and the ghosts (gone by now) is joined, per ``state``."""
+    bot = str(services.bot.mxid)
+    return any(
+        event_type == "m.room.member"
+        and content.get("membership") == "join"
+        and user != bot
+        and not services.puppets.is_ghost(user)
+        for (event_type, user), content in state.items()
+    )
 
 
 async def _hand_over(

@@ -36,6 +36,8 @@ class UnbridgeOutcome:
     rooms: int  # rooms (and spaces) archived or emptied
     deleted: bool  # True with delete_rooms
     not_removed: tuple[str, ...] = ()  # members the homeserver let nobody kick (creators)
+    # Archives the bot stayed in: no one else had joined them (see room_exit.archive_room).
+    bot_stayed: int = 0
 
 
 @dataclass(frozen=True)
@@ -150,12 +152,14 @@ async def unbridge(
         dict.fromkeys([*owners, *([actor.mxid] if actor.mxid else []), *services.admins()])
     )
     stayed: dict[str, None] = {}
+    bot_stayed = 0
     for room in reversed(_room_exits(services, target)):  # the guild's space last
         if delete_rooms:
             reason_text = f"This room is no longer bridged to Discord. {why}".strip()
             stayed.update(dict.fromkeys(await empty_room(services, room, reason_text)))
         else:
-            await archive_room(services, room, f"{ARCHIVE_NOTICE} {why}".strip(), keepers)
+            left = await archive_room(services, room, f"{ARCHIVE_NOTICE} {why}".strip(), keepers)
+            bot_stayed += not left
     await _delete_webhooks(services, target.portals)
     return UnbridgeOutcome(
         target.kind,
@@ -164,6 +168,7 @@ async def unbridge(
         len(target.room_ids),
         delete_rooms,
         tuple(stayed),
+        bot_stayed,
     )
 
 
