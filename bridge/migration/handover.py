@@ -145,9 +145,10 @@ async def _hand_over_room(
     state, sender = await _room_state(services, target.room_id)
     create = state.get(("m.room.create", ""), {})
     version = str(create.get("room_version") or "1")
-    if earlier := await _handed_before(services, target.room_id):
-        return HandedRoom(target.name, target.room_id, version, "done", earlier=earlier.method)
     creators = room_creators(create, sender)
+    earlier = await _handed_before(services, target.room_id)
+    if earlier and _owners_served(services, state, version, creators, owners):
+        return HandedRoom(target.name, target.room_id, version, "done", earlier=earlier.method)
     if creators_have_every_power(version) and set(owners) <= creators:
         predecessor = (create.get("predecessor") or {}).get("room_id")
         if predecessor and await services.tables.room_handovers.get(predecessor) is None:
@@ -174,6 +175,22 @@ async def _hand_over_room(
         why = f"the homeserver refused the upgrade ({error}); the owners got power level 100"
         return HandedRoom(target.name, target.room_id, version, "failed", error=why)
     return HandedRoom(target.name, target.room_id, version, "upgrade", new_room)
+
+
+def _owners_served(
+    services: AdminServices,
+    state: RoomState,
+    version: str,
+    creators: set[str],
+    owners: tuple[str, ...],
+) -> bool:
+    """Whether every owner already has what a handover gives them in this room (pure): a
+    creator of a version 12+ room the bot created (an owner added to ``bridge.room_owners``
+    after an earlier handover is not, and gets an upgrade), else power level 100."""
+    if creators_have_every_power(version) and str(services.bot.mxid) in creators:
+        return set(owners) <= creators
+    users = (state.get(("m.room.power_levels", "")) or {}).get("users") or {}
+    return all(owner in creators or (users.get(owner) or 0) >= 100 for owner in owners)
 
 
 async def _handed_before(services: AdminServices, room_id: str) -> RoomHandoverRow | None:

@@ -162,6 +162,17 @@ async def test_a_version_12_guild_is_handed_over_by_a_room_upgrade(
         assert await room_of(bridge, guild.lounge) == new_room
         assert await bot_view.state_event(new_room, "m.room.tombstone") is None
 
+        # An owner added later (here while running; a restart in real life) is not a creator
+        # of the handed-over room yet: handover upgrades it once more, with both as creators.
+        second = await make_matrix_user()
+        bridge.config["bridge.room_owners"] = [owner.user_id, second.user_id]
+        more = await chat.command(f"handover {guild.guild_id}")
+        assert "handed over before" not in more["body"], more["body"]
+        newer = await room_of(bridge, guild.lounge)
+        assert newer != new_room
+        create = await bot_view.state_event(newer, "m.room.create") or {}
+        assert set(create["additional_creators"]) >= {owner.user_id, second.user_id}
+
         stranger = await open_chat(member)
         refused = await stranger.command(f"handover {guild.guild_id}")
         assert refused["body"].startswith("You may not use `handover`"), refused["body"]
