@@ -20,7 +20,7 @@ from discord import app_commands
 
 from ..actions.admin import bridging
 from ..actions.admin.services import ActionError, Actor, AdminServices
-from ..migration.progress import migration_report
+from ..migration.progress import migration_report, only_channels
 from ..migration.progress_text import discord_reply_text
 from . import slash_link
 from . import slash_replies as replies
@@ -91,7 +91,11 @@ class MatrixGroup(app_commands.Group):
                 reason=f"unbridged on Discord by {interaction.user} with /matrix unbridge",
             )
             return replies.unbridged_reply(
-                outcome.name, outcome.rooms, outcome.deleted, outcome.not_removed
+                outcome.name,
+                outcome.rooms,
+                outcome.deleted,
+                outcome.not_removed,
+                outcome.bot_stayed,
             )
 
         await answer_slowly(interaction, "unbridge", work)
@@ -123,8 +127,22 @@ class MatrixGroup(app_commands.Group):
             return
         show_names = interaction.permissions.manage_guild
 
+        def can_view(channel_id: int) -> bool:
+            """The member sees the channel on Discord (private ones stay hidden)."""
+            channel = (
+                interaction.guild.get_channel_or_thread(channel_id) if interaction.guild else None
+            )
+            user = interaction.user
+            return (
+                channel is not None
+                and isinstance(user, discord.Member)
+                and channel.permissions_for(user).view_channel
+            )
+
         async def work() -> str:
             report = await migration_report(self.services, guild_id)
+            if not show_names:  # managers see every channel, others the ones they can see
+                report = only_channels(report, can_view)
             return discord_reply_text(report, show_names=show_names)
 
         await answer_slowly(interaction, "migration", work)

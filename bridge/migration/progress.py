@@ -15,7 +15,7 @@ are not members, nor are Matrix users who never linked.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -387,3 +387,9 @@ def report_from(guild_id: int, inputs: ProgressInputs) -> MigrationReport:
             inputs.overwrites_kept,
         ),
     )
+
+
+def only_channels(report: MigrationReport, keep: Callable[[int], bool]) -> MigrationReport:
+    """The report with only the channels ``keep`` accepts (by channel id; pure): a member
+    who may not see a private channel on Discord is not shown its name or numbers."""
+    return replace(report, channels=[share for share in report.channels if keep(share.channel_id)])

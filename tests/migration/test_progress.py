@@ -239,8 +239,29 @@ async def test_slash_migration_names_only_for_managers(seeded: Seeded) -> None:
     assert LINKED_LINE in for_member.content and MATRIX_LINE in for_member.content
     assert "**Not linked yet:** 1 active member." in for_member.content, for_member.content
     assert "Carol" not in for_member.content
+    assert "#lounge: 75%" in for_member.content
     # Only the members who ran it saw the answers: nothing was posted in the channel.
     assert store.channel_messages.get(seeded.general, []) == history
+
+    # #lounge made private: a member who cannot see it is not told its name or numbers.
+    hidden = [{"id": str(sandbox.guild.id), "type": 0, "allow": "0", "deny": str(1 << 10)}]
+    store.update_channel(seeded.lounge, permission_overwrites=hidden)
+
+    async def private_in_cache() -> bool:
+        guild = seeded.bridge.discord.get_guild(sandbox.guild.id)
+        channel = guild.get_channel(seeded.lounge) if guild else None
+        return channel is not None and bool(channel.overwrites)
+
+    await eventually(private_in_cache, "#lounge private in the bridge's Discord cache")
+    try:
+        for_member = await matrix_command(sandbox, newcomer, seeded.general, "matrix migration")
+        assert "lounge" not in for_member.content, for_member.content
+        for_owner = await matrix_command(
+            sandbox, sandbox.owner.id, seeded.general, "matrix migration"
+        )
+        assert "#lounge: 75%" in for_owner.content, for_owner.content
+    finally:
+        store.update_channel(seeded.lounge, permission_overwrites=[])
 
 
 async def test_provisioning_and_metrics_show_the_same_numbers(seeded: Seeded) -> None:
