@@ -294,7 +294,19 @@ class Bridge:
                 if self.commands is not None:  # a direct chat: the inviter's management room
                     await self.commands.management_rooms.remember(event)
                 await bot.join_room(event.room_id)
+            elif level >= Level.RELAY:  # may link, from Discord and a bridged room
+                prefix = self.config["bridge.command_prefix"]
+                log.info("Declined a direct chat with %s (relay level)", event.sender)
+                await bot.leave_room(
+                    event.room_id,
+                    reason="A direct chat with the bridge needs the user level. To link your "
+                    f"Discord account, run /matrix link on Discord, then send `{prefix} link "
+                    "CODE` in a bridged room.",
+                )
             else:
+                log.info(
+                    "Declined an invite from %s (no level in bridge.permissions)", event.sender
+                )
                 await bot.leave_room(event.room_id, reason="You may not use this bridge")
         except MatrixRequestError as error:
             log.warning("Could not answer the invite to %s: %s", event.room_id, error)

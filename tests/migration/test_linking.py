@@ -309,6 +309,18 @@ async def test_relay_level_links_with_the_prefix_and_no_level_is_refused(
     reply = await Chat(rex, room).command("!discord unlink")
     assert reply["body"].startswith("Unlinked"), reply["body"]
 
+    # A direct chat offered by the relay-level user is declined with how to link instead.
+    direct = await rex.create_room(invite=[BOT], is_direct=True)
+
+    async def declined() -> dict | None:
+        for event in await rex.state(direct, "m.room.member"):
+            if event["state_key"] == BOT and event["content"].get("membership") == "leave":
+                return event["content"]
+        return None
+
+    content = await eventually(declined, "the bot declining the direct chat")
+    assert "run /matrix link on Discord, then send `!discord link CODE`" in content["reason"]
+
 
 async def rex_room(owner: MatrixTestClient, *others: MatrixTestClient) -> str:
     room = await owner.create_room("Talk", invite=[BOT, *(o.user_id for o in others)])
