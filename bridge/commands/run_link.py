@@ -134,7 +134,7 @@ def refusal_reply(
         case Refusal.NOT_A_CODE:
             text = (
                 f"`{typed.strip()[:40].replace('`', '')}` is not a link code: codes have 8 "
-                "letters and digits, "
+                "letters and digits, without 0, O, 1, I or L, "
                 f"like `ABCD-EFGH`. {new}"
             )
         case Refusal.UNKNOWN:

@@ -62,8 +62,8 @@ def refusal_reply(refused: LinkRefused, typed: str, bot_mxid: str, prefix: str) 
         case Refusal.NOT_A_CODE:
             shown = escape_markdown(typed.strip()[:40].replace("`", ""))
             text = (
-                f"{shown} is not a link code: codes have 8 letters and digits, like "
-                f"`ABCD-EFGH`. {new}"
+                f"{shown} is not a link code: codes have 8 letters and digits, without 0, "
+                f"O, 1, I or L, like `ABCD-EFGH`. {new}"
             )
         case Refusal.UNKNOWN:
             text = (

@@ -312,7 +312,10 @@ async def undo_cutover(services: AdminServices, guild_id: int, actor: Actor) -> 
         kept = await services.tables.cutover_overwrites.find("guild_id = $1", guild_id)
         pins = await services.tables.cutover_announcements.find("guild_id = $1", guild_id)
         if cut is None or (cut.undone_at is not None and not kept and not pins):
-            raise ActionError(cutover_text.nothing_to_undo(guild.name, guild_id), status=409)
+            undone = cut.undone_at if cut is not None else None
+            raise ActionError(
+                cutover_text.nothing_to_undo(guild.name, guild_id, undone), status=409
+            )
         channels = {c.id: c for c in guild.channels}
         overwrite = {r.channel_id for r in kept} & channels.keys()
         unpin = {a.channel_id for a in pins if a.pinned} & channels.keys()

@@ -7,6 +7,7 @@ the replies are Matrix markdown, like every bot command's (bridge/commands/rende
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from discord.utils import escape_markdown
 
@@ -130,6 +131,8 @@ def cutover_reply(outcome: CutoverOutcome, again: str, undo: str) -> str:
             f"{counted(outcome.made_read_only, 'channel')} made read-only for @everyone "
             f"({READ_ONLY_NAMES} denied)"
         )
+        if (already := outcome.read_only_now - outcome.made_read_only) > 0:
+            parts.append(f"{counted(already, 'channel')} read-only already")
     text = f"Cut over {guild} to Matrix: {'; '.join(parts)}."
     if outcome.read_only_now:
         text += (
@@ -170,5 +173,9 @@ def undo_reply(outcome: UndoOutcome, undo: str) -> str:
     )
 
 
-def nothing_to_undo(guild_name: str, guild_id: int) -> str:
+def nothing_to_undo(guild_name: str, guild_id: int, undone_at_ms: int | None = None) -> str:
+    """``cutover --undo`` with nothing left: never cut over, or undone already (when)."""
+    if undone_at_ms is not None:
+        when = datetime.fromtimestamp(undone_at_ms / 1000, UTC).strftime("%Y-%m-%d %H:%M UTC")
+        return f"The cut-over of **{guild_name}** ({guild_id}) was undone already, on {when}."
     return f"**{guild_name}** ({guild_id}) has no cut-over to undo."
