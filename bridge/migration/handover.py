@@ -18,14 +18,15 @@ of the guild (its space, category spaces, channel and post rooms):
   are invited. So in a room someone else created and linked (``bridge-room``): it is theirs,
   not the bridge's, and an upgrade by the bot would make the bot one of its creators.
 
-Each room handed over is recorded (``room_handover``), so a second run does nothing more, and
-a run stopped half way finds what is done: a recorded room, or an old room whose tombstone
-names the new one (the upgrade happened, the bridge had not recorded it yet).
+Each room handed over is recorded (``room_handover``), so a second run does nothing more
+while every owner has what it gives (an owner added later gets it by the next run), and a run
+stopped half way finds what is done: a recorded room, or an old room whose tombstone names the
+new one (the upgrade happened, the bridge had not recorded it yet).
 
-Messages from before the upgrade stay in the old room, with their mappings: edits, deletions
-and reactions of them still go there (as far as the homeserver lets the old room change);
-a Discord reply to one becomes a plain message in the new room (Matrix replies stay in one
-room), see ``bridge/actions/d2m/lookups.reply_target``.
+Messages from before the upgrade stay in the old room, with their mappings: their deletions
+are still redacted there, their edits and reactions are skipped (``actions/d2m/messages`` and
+``reactions``), and a Discord reply to one becomes a plain message in the new room (Matrix
+replies stay in one room), see ``bridge/actions/d2m/lookups.reply_target``.
 """
 
 from __future__ import annotations
