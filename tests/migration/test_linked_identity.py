@@ -18,7 +18,6 @@ import pytest_asyncio
 from mautrix.types import UserID
 
 from bridge.app import Bridge
-from bridge.config import load_config
 from bridge.sandbox.discord.cdn import solid_png
 from bridge.sandbox.discord.server import DiscordEmulator
 from bridge.sandbox.discord.store import Message, Store
@@ -26,7 +25,7 @@ from bridge.sandbox.homeserver import LocalSynapse
 from bridge.sandbox.matrix_client import MatrixTestClient
 from tests.fixtures.community import SERVER, Community, build_community, eventually, ghost, room_of
 from tests.fixtures.discord import SandboxGuild, validated_responses
-from tests.fixtures.inprocess import overrides_to_environ
+from tests.fixtures.inprocess import sandbox_config
 
 pytestmark = pytest.mark.slow
 
@@ -96,13 +95,8 @@ async def world(
     store.update_user(community.users["alice"], avatar=solid_png(20, 120, 220))
     store.update_member(guild.guild.id, community.users["alice"], nick="Ali")
     store.update_member(guild.guild.id, community.users["bob"], nick="Bobby")
-    values = {
-        "homeserver.address": synapse.url,
-        "appservice.database.url": f"sqlite:{tmp_path_factory.mktemp('db') / 'bridge.db'}",
-        **guild.bridge_overrides(),
-    }
-    config = load_config(
-        bridge_config_path, require=("tokens", "discord"), environ=overrides_to_environ(values)
+    config = sandbox_config(
+        bridge_config_path, synapse, guild, tmp_path_factory.mktemp("db") / "bridge.db"
     )
     clients: list[MatrixTestClient] = []
     bridge = Bridge(config)

@@ -18,14 +18,13 @@ import pytest_asyncio
 from mautrix.api import Method, Path
 
 from bridge.app import Bridge
-from bridge.config import load_config
 from bridge.sandbox.discord.server import DiscordEmulator
 from bridge.sandbox.discord.store import Store
 from bridge.sandbox.homeserver import LocalSynapse
 from bridge.sandbox.matrix_client import MatrixTestClient
 from tests.fixtures.community import SERVER, Community, build_community, eventually, room_of
 from tests.fixtures.discord import SandboxGuild, validated_responses
-from tests.fixtures.inprocess import overrides_to_environ
+from tests.fixtures.inprocess import sandbox_config
 
 pytestmark = pytest.mark.slow
 
@@ -105,13 +104,8 @@ async def world(
 ) -> AsyncIterator[World]:
     store = guild.emulator.store
     community = build_community(store, guild)
-    values = {
-        "homeserver.address": synapse.url,
-        "appservice.database.url": f"sqlite:{tmp_path_factory.mktemp('db') / 'bridge.db'}",
-        **guild.bridge_overrides(),
-    }
-    config = load_config(
-        bridge_config_path, require=("tokens", "discord"), environ=overrides_to_environ(values)
+    config = sandbox_config(
+        bridge_config_path, synapse, guild, tmp_path_factory.mktemp("db") / "bridge.db"
     )
     bridge = Bridge(config)
     clients: list[MatrixTestClient] = []

@@ -20,7 +20,6 @@ import pytest
 import pytest_asyncio
 
 from bridge.app import Bridge
-from bridge.config import load_config
 from bridge.db.tables import BridgeTables
 from bridge.migration.links import AccountLinks
 from bridge.sandbox.discord.server import DiscordEmulator
@@ -30,7 +29,7 @@ from tests.commands.conftest import BOT, Chat, open_chat
 from tests.commands.test_slash import matrix_command, registered
 from tests.fixtures.community import SERVER, eventually
 from tests.fixtures.discord import SandboxGuild, validated_responses
-from tests.fixtures.inprocess import overrides_to_environ
+from tests.fixtures.inprocess import sandbox_config
 
 pytestmark = pytest.mark.slow
 
@@ -101,14 +100,14 @@ async def linking(
     tag = secrets.token_hex(3)
     levels = {"mia": "user", "mia2": "user", "noah": "user", "olga": "user", "rex": "relay"}
     permissions = {f"@{name}_{tag}:{SERVER}": level for name, level in levels.items()}
-    values = {
-        "homeserver.address": synapse.url,
-        "appservice.database.url": f"sqlite:{tmp_path_factory.mktemp('linking') / 'bridge.db'}",
-        "bridge.permissions": json.dumps(permissions),
-        **sandbox.bridge_overrides(),
-    }
-    config = load_config(
-        bridge_config_path, require=("tokens", "discord"), environ=overrides_to_environ(values)
+    config = sandbox_config(
+        bridge_config_path,
+        synapse,
+        sandbox,
+        tmp_path_factory.mktemp("linking") / "bridge.db",
+        {
+            "bridge.permissions": json.dumps(permissions),
+        },
     )
     clients: list[MatrixTestClient] = []
     with validated_responses(discord_emulator):

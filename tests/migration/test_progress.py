@@ -23,7 +23,6 @@ import pytest_asyncio
 from prometheus_client.parser import text_string_to_metric_families
 
 from bridge.app import Bridge
-from bridge.config import load_config
 from bridge.db.rows import AccountLinkRow, MessagePartRow, PuppetRow
 from bridge.db.tables import BridgeTables
 from bridge.sandbox.discord.server import DiscordEmulator
@@ -33,7 +32,7 @@ from tests.commands.conftest import open_chat
 from tests.commands.test_slash import matrix_command, registered
 from tests.fixtures.community import SERVER, eventually, ghost, room_of
 from tests.fixtures.discord import SandboxGuild, validated_responses
-from tests.fixtures.inprocess import overrides_to_environ
+from tests.fixtures.inprocess import sandbox_config
 from tests.web.conftest import SECRET, ProvisioningClient, base_url
 
 pytestmark = pytest.mark.slow
@@ -160,17 +159,17 @@ async def seeded(
     tag = secrets.token_hex(3)
     admin_id, member_id = f"@boss_{tag}:{SERVER}", f"@member_{tag}:{SERVER}"
     metrics_address = f"127.0.0.1:{free_port()}"
-    values = {
-        "homeserver.address": synapse.url,
-        "appservice.database.url": f"sqlite:{tmp_path_factory.mktemp('progress') / 'bridge.db'}",
-        "bridge.permissions": json.dumps({admin_id: "admin", member_id: "user"}),
-        "bridge.provisioning.shared_secret": SECRET,
-        "metrics.enabled": "true",
-        "metrics.listen_address": metrics_address,
-        **sandbox.bridge_overrides(),
-    }
-    config = load_config(
-        bridge_config_path, require=("tokens", "discord"), environ=overrides_to_environ(values)
+    config = sandbox_config(
+        bridge_config_path,
+        synapse,
+        sandbox,
+        tmp_path_factory.mktemp("progress") / "bridge.db",
+        {
+            "bridge.permissions": json.dumps({admin_id: "admin", member_id: "user"}),
+            "bridge.provisioning.shared_secret": SECRET,
+            "metrics.enabled": "true",
+            "metrics.listen_address": metrics_address,
+        },
     )
     clients: list[MatrixTestClient] = []
     with validated_responses(discord_emulator):
