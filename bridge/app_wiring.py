@@ -24,6 +24,7 @@ from .matrix.media import MediaRepo, allowed_media_hosts
 from .migration.double_puppet import DoublePuppets
 from .migration.ghost_names import LinkedGhostNames
 from .migration.member_rooms import LinkedMemberRooms
+from .migration.members import DiscordMembers
 from .portal.guild_sync import GuildBridge
 from .portal.space_members import configured_admins
 from .puppet.puppets import Puppets
@@ -80,7 +81,8 @@ def wire_parts(bridge: Bridge) -> None:
     bridge.puppets.join_rule_of = bridge.guilds.state.join_rule
     DiscordDispatcher(bridge.discord, bridge.guilds, bridge.puppets)
     # Linked accounts: invited to the rooms their Discord roles see, power taken back on unlink.
-    LinkedMemberRooms(bridge.guilds, bridge.puppets.links, bridge.discord).install()
+    members = DiscordMembers()  # Discord members the cache lacks, fetched once a while
+    LinkedMemberRooms(bridge.guilds, bridge.puppets.links, bridge.discord, members).install()
     webhooks = Webhooks(tables, bridge.discord, on_wait=bridge.metrics.delivery_wait)
     bridge.relay = RelayServices(
         bot=bridge.appservice.intent,
@@ -110,9 +112,7 @@ def wire_parts(bridge: Bridge) -> None:
         bridge.appservice.is_double_puppeted = double.is_own_event
         bridge.puppets.links.listeners.append(double.on_link_change)
         # A member shown as themselves: their ghost's name need not name their account.
-        bridge.puppets.double_puppeted = lambda user_id: (
-            double.enabled and double.is_local(double.puppets.links.mxid_for(user_id) or "")
-        )
+        bridge.puppets.double_puppeted = double.may_act_as
     register_message_handlers(bridge.discord, bridge.relay)
     assert bridge.avatars is not None
     bridge.m2d = M2DServices(
@@ -130,6 +130,7 @@ def wire_parts(bridge: Bridge) -> None:
             max_file_size=config["bridge.limits.max_file_size"],
         ),
         stats=bridge.stats,
+        discord_members=members,
     )
     bridge.typing = TypingRelay(bridge.m2d)
     names = LinkedGhostNames(

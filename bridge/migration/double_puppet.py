@@ -73,12 +73,21 @@ class DoublePuppets:
             and mxid != self.appservice.bot_mxid
         )
 
+    def may_act_as(self, discord_user_id: int) -> bool:
+        """Whether the Discord user's linked account may be double puppeted: on, linked, and
+        on the bridge's homeserver (whether the homeserver accepts it is known at first use)."""
+        mxid = self.puppets.links.mxid_for(discord_user_id)
+        return self.enabled and mxid is not None and self.is_local(mxid)
+
     async def intent_for(self, discord_user_id: int) -> IntentAPI | None:
         """The intent of the account the Discord user linked, when the bridge may act as it;
         None: their ghost acts (off, not linked, another server, or refused)."""
-        mxid = self.puppets.links.mxid_for(discord_user_id)
-        if not self.enabled or mxid is None or not self.is_local(mxid):
+        if not self.may_act_as(discord_user_id):
             return None
+        mxid = self.puppets.links.mxid_for(discord_user_id)
+        assert mxid is not None  # may_act_as checked it
+        if mxid in self._checked:  # the usual case: read without a lock
+            return self._checked[mxid]
         async with self._locks(mxid):
             if mxid not in self._checked:
                 intent = await self._build(UserID(mxid))

@@ -34,6 +34,7 @@ from ..portal.apply_state import send_state
 from ..portal.guild_sync import GuildBridge
 from .linked_access import invite_targets, needs_invite, newly_visible, without_user
 from .links import AccountLinks, LinkChange
+from .members import DiscordMembers
 
 log = logging.getLogger("bridge.migration.member_rooms")
 POWER_LEVELS = "m.room.power_levels"
@@ -47,11 +48,16 @@ class LinkedMemberRooms:
     """
 
     def __init__(
-        self, guilds: GuildBridge, links: AccountLinks, discord_client: discord.Client
+        self,
+        guilds: GuildBridge,
+        links: AccountLinks,
+        discord_client: discord.Client,
+        members: DiscordMembers,
     ) -> None:
         self.guilds = guilds
         self.links = links
         self.discord = discord_client
+        self.members = members  # the member cache Matrix → Discord uses too
         self._targets: dict[tuple[int, int], set[str]] = {}
         self._just_linked: set[tuple[int, int]] = set()
 
@@ -72,7 +78,10 @@ class LinkedMemberRooms:
     async def _linked(self, change: LinkChange) -> None:
         for guild_id in await self.guilds.bridged_guild_ids():
             guild = self.discord.get_guild(guild_id)
-            if guild is None or await self._member(guild, change.discord_user_id) is None:
+            if (
+                guild is None
+                or await self.members.member(self.discord, guild.id, change.discord_user_id) is None
+            ):
                 continue
             self._just_linked.add((guild_id, change.discord_user_id))
             # Awaited: the invites are out before the link is confirmed, and before the
@@ -112,7 +121,7 @@ class LinkedMemberRooms:
         nodes = space_tree(snapshot, self.guilds.context)
         for row in links:
             key = (guild.id, row.discord_user_id)
-            member = await self._member(guild, row.discord_user_id)
+            member = await self.members.member(self.discord, guild.id, row.discord_user_id)
             if member is None:
                 self._targets.pop(key, None)
                 self._just_linked.discard(key)
@@ -156,18 +165,3 @@ class LinkedMemberRooms:
             return
         self.guilds.state.record(room_id, "m.room.member", mxid, {"membership": "invite"})
         log.info("Invited linked account %s to %s", mxid, room_id)
-
-    async def _member(self, guild: discord.Guild, user_id: int) -> discord.Member | None:
-        """The guild member, from the cache; over REST (``GET /guilds/{id}/members/{user}``)
-        when the guild's members are not all cached. None: not a member, or Discord failed
-        (logged)."""
-        member = guild.get_member(user_id)
-        if member is not None or guild.chunked:
-            return member
-        try:
-            return await guild.fetch_member(user_id)
-        except discord.NotFound:
-            return None
-        except discord.HTTPException as error:
-            log.warning("Could not read member %s of guild %s: %s", user_id, guild.id, error)
-            return None

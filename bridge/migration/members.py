@@ -40,7 +40,7 @@ class DiscordMembers:
         if guild is None:
             return None
         cached = guild.get_member(user_id)
-        if cached is not None:
+        if cached is not None or guild.chunked:  # every member is cached: not a member
             return cached
         key = (guild_id, user_id)
         async with self._locks(key):

@@ -45,6 +45,8 @@ def test_a_very_long_matrix_id_is_cut_only_after_the_name() -> None:
 class _Guild:
     """A guild of discord.py with no cached members; ``fetch_member`` answers from ``known``."""
 
+    chunked = False  # the members are not all cached: the missing ones are fetched
+
     def __init__(self, known: dict[int, Any]) -> None:
         self.known, self.fetches = known, 0
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 
 import discord
 from mautrix.appservice import IntentAPI
@@ -68,10 +69,9 @@ async def on_message(services: RelayServices, message: discord.Message) -> None:
     try:
         async with services.room_locks(where.room_id):
             # The room may have been replaced while this waited (``handover`` upgrades it
-            # holding this lock): the message goes to the room the portal has now.
-            where = (
-                await destination(services.tables, services.discord, message.channel.id) or where
-            )
+            # holding this lock): the message goes on to the new room.
+            while (new_room := services.replaced_rooms.get(where.room_id)) is not None:
+                where = replace(where, room_id=new_room)
             rows = await relay_new(services, snapshot, where, can_mention_everyone(message))
     except HomeserverStopped:
         # Not relayed, not recorded: catch-up sends it after a restart (nothing later in this
@@ -246,9 +246,13 @@ async def relay_edit(
     """
     intent = await _double_puppet(services, rows[0].sender_mxid, message.author.id)
     if intent is None:  # the ghost sent it; it may have left the room for the linked account
-        intent = await services.puppets.ensure(message.author, ghost_id=message.ghost_id)
-        await services.puppets.join(
-            intent, where.room_id, user=message.author, member=message.member
+        intent = await acting_intent(
+            services.puppets,
+            None,
+            message.author,
+            where.room_id,
+            ghost_id=message.ghost_id,
+            member=message.member,
         )
     context = await message_context(services, message, where)
     plan = edit_plan(
@@ -327,9 +331,7 @@ async def _double_puppet(
     """The member's own account that sent a message (double puppeting), to edit or delete
     it; None when a ghost or the bot sent it, or double puppeting is off."""
     double = services.double_puppets
-    if double is None or not double.is_local(sender_mxid):
-        return None
-    return await double.previous_sender(sender_mxid, discord_user_id)
+    return await double.previous_sender(sender_mxid, discord_user_id) if double else None
 
 
 async def _redact(

@@ -47,6 +47,9 @@ class RelayServices:
     queues: ChannelQueues = field(default_factory=ChannelQueues)
     # Work on one room never interleaves (a channel and its threads share a room).
     room_locks: KeyedLocks = field(default_factory=KeyedLocks)
+    # Rooms replaced while the bridge runs (``handover``), old room id → new: set under the
+    # old room's lock, so a message that waited for it goes on to the new room.
+    replaced_rooms: dict[str, str] = field(default_factory=dict)
     # Custom emoji id → a local copy of its image (an export's --media files), uploaded
     # instead of fetching the emoji from Discord's CDN.
     emoji_images: dict[int, str] = field(default_factory=dict)
