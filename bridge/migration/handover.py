@@ -37,9 +37,17 @@ from dataclasses import dataclass
 
 from mautrix.api import Method, Path
 from mautrix.errors import MatrixError
-from mautrix.types import RoomID, UserID
 
-from ..actions.admin.room_exit import RoomState, present_members, send_state_quietly
+from ..actions.admin.room_exit import (
+    CREATE_SENDER,
+    RoomState,
+    hand_over_power,
+    invite_missing,
+    is_person,
+    present_members,
+    read_state,
+    send_state_quietly,
+)
 from ..actions.admin.services import ActionError, Actor, AdminServices
 from ..db.rows import RoomHandoverRow
 from ..matrix.rooms import creators_have_every_power, room_creators
@@ -143,7 +151,8 @@ async def _targets(services: AdminServices, guild_id: int) -> list[RoomTarget]:
 async def _hand_over_room(
     services: AdminServices, guild_id: int, target: RoomTarget, owners: tuple[str, ...]
 ) -> HandedRoom:
-    state, sender = await _room_state(services, target.room_id)
+    state = await read_state(services, target.room_id)
+    sender = state.get(CREATE_SENDER, {}).get("sender")
     create = state.get(("m.room.create", ""), {})
     version = str(create.get("room_version") or "1")
     creators = room_creators(create, sender)
@@ -154,16 +163,16 @@ async def _hand_over_room(
         predecessor = (create.get("predecessor") or {}).get("room_id")
         if predecessor and await services.tables.room_handovers.get(predecessor) is None:
             # Upgraded by a run stopped before it recorded the upgrade: finish that.
-            old_state, _ = await _room_state(services, predecessor)
+            old_state = await read_state(services, predecessor)
             await _after_upgrade(services, guild_id, predecessor, target.room_id, old_state, owners)
             return HandedRoom(target.name, predecessor, version, "upgrade", target.room_id)
-        await _invite(services, target.room_id, state, owners)
+        await invite_missing(services, target.room_id, state, owners)
         return HandedRoom(target.name, target.room_id, version, "creators")
     # Before version 12, or a room someone else created (``bridge-room``): no upgrade by the
     # bot, which would make it a creator of the new room.
     if not creators_have_every_power(version) or str(services.bot.mxid) not in creators:
-        await _give_power(services, target.room_id, state, owners)
-        await _invite(services, target.room_id, state, owners)
+        await hand_over_power(services, target.room_id, state, owners, drop_ghosts=False)
+        await invite_missing(services, target.room_id, state, owners)
         await _record(services, target.room_id, guild_id, "power", None)
         return HandedRoom(target.name, target.room_id, version, "power")
     try:
@@ -171,8 +180,8 @@ async def _hand_over_room(
         await _after_upgrade(services, guild_id, target.room_id, new_room, state, owners)
     except MatrixError as error:
         log.warning("Could not upgrade %s (%s): %s", target.room_id, target.name, error)
-        await _give_power(services, target.room_id, state, owners)
-        await _invite(services, target.room_id, state, owners)
+        await hand_over_power(services, target.room_id, state, owners, drop_ghosts=False)
+        await invite_missing(services, target.room_id, state, owners)
         why = f"the homeserver refused the upgrade ({error}); the owners got power level 100"
         return HandedRoom(target.name, target.room_id, version, "failed", error=why)
     return HandedRoom(target.name, target.room_id, version, "upgrade", new_room)
@@ -211,7 +220,7 @@ async def _upgrade(
     """Upgrade the room to ``version`` with the owners as creators; the new room's id.
 
     Holds the room's relay lock meanwhile: a Discord message for the channel waits, then
-    finds the portal pointing at the new room (``actions/d2m/messages.on_message``).
+    goes on to the new room (``relay.replaced_rooms``, ``actions/d2m/messages.on_message``).
     """
     bot = services.bot.mxid
     extra = sorted({*creators, *owners} - {str(bot)})
@@ -226,6 +235,7 @@ async def _upgrade(
             replacement = str(answer["replacement_room"])
             log.info("Upgraded %s (%s) to %s", target.room_id, target.name, replacement)
         await _move_rows(services, target, replacement)
+        services.relay.replaced_rooms[target.room_id] = replacement
     return replacement
 
 
@@ -259,9 +269,9 @@ async def _after_upgrade(
 ) -> None:
     """The old room's Matrix members and the owners invited to the new room, the old room
     out of its space, the upgrade recorded."""
-    new_state, _ = await _room_state(services, new_room)
-    members = [user for user in present_members(old_state) if _is_person(services, user)]
-    await _invite(services, new_room, new_state, [*owners, *members])
+    new_state = await read_state(services, new_room)
+    members = [user for user in present_members(old_state) if is_person(services, user)]
+    await invite_missing(services, new_room, new_state, [*owners, *members])
     for (event_type, parent), content in old_state.items():
         if event_type == "m.space.parent" and content:
             await send_state_quietly(services, old_room, "m.space.parent", parent, {})
@@ -269,56 +279,8 @@ async def _after_upgrade(
     services.guilds.state.forget(old_room)
 
 
-def _is_person(services: AdminServices, user: str) -> bool:
-    return user != str(services.bot.mxid) and not services.puppets.is_ghost(user)
-
-
-async def _give_power(
-    services: AdminServices, room_id: str, state: RoomState, owners: tuple[str, ...]
-) -> None:
-    """The owners at power level 100 in the room's power levels (one event, if any change)."""
-    levels = state.get(("m.room.power_levels", ""))
-    if levels is None:
-        return
-    users = dict(levels.get("users") or {})
-    for owner in owners:
-        if not isinstance(users.get(owner), int) or users[owner] < 100:
-            users[owner] = 100
-    if users != (levels.get("users") or {}):
-        await send_state_quietly(
-            services, room_id, "m.room.power_levels", "", {**levels, "users": users}
-        )
-
-
-async def _invite(
-    services: AdminServices, room_id: str, state: RoomState, users: list[str] | tuple[str, ...]
-) -> None:
-    """Invite each user not in the room yet (joined or invited); failures are logged."""
-    present = set(present_members(state))
-    for user in dict.fromkeys(users):
-        if user in present:
-            continue
-        try:
-            await services.bot.invite_user(RoomID(room_id), UserID(user))
-        except MatrixError as error:
-            log.warning("Could not invite %s to %s: %s", user, room_id, error)
-
-
 async def _record(
     services: AdminServices, room_id: str, guild_id: int, method: str, new_room: str | None
 ) -> None:
     row = RoomHandoverRow(room_id, guild_id, method, new_room, int(time.time() * 1000))
     await services.tables.room_handovers.upsert(row)
-
-
-async def _room_state(services: AdminServices, room_id: str) -> tuple[RoomState, str | None]:
-    """The room's state as the bot sees it, and the ``m.room.create`` sender.
-
-    Raises :class:`ActionError` when the bot cannot read it (not in the room any more)."""
-    try:
-        events = await services.bot.api.request(Method.GET, Path.v3.rooms[room_id].state)
-    except MatrixError as error:
-        raise ActionError(f"Could not read the state of {room_id} on Matrix: {error}") from error
-    state = {(e["type"], e.get("state_key", "")): e.get("content") or {} for e in events}
-    sender = next((e.get("sender") for e in events if e["type"] == "m.room.create"), None)
-    return state, sender

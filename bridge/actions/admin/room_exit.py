@@ -21,7 +21,7 @@ from mautrix.types import MessageType, RoomID, TextMessageEventContent, UserID
 from ...convert.d2m.room_state import alias_localpart
 from ...portal.apply_state import send_state
 from .room_power import room_creators
-from .services import AdminServices
+from .services import ActionError, AdminServices
 
 log = logging.getLogger("bridge.admin.unbridge")
 
@@ -73,57 +73,67 @@ async def archive_room(
     # Without this, bridging the channel again fails: its new room cannot take the alias,
     # which would still point here ("Room alias already taken").
     await _remove_aliases(services, room.room_id, state, [room.alias])
-    await _hand_over(services, room.room_id, state, keepers)
+    await hand_over_power(services, room.room_id, state, keepers)
     if not _someone_else_joined(services, state):
         log.warning(
             "The bot stays in %s: no one else has joined it, and a room nobody is in cannot be "
             "joined any more, not even by the invited; the keepers are invited",
             room.room_id,
         )
-        await _invite_keepers(services, room.room_id, state, keepers)
+        await invite_missing(services, room.room_id, state, keepers)
         return False
     await _bot_leaves(services, room.room_id, "No longer bridged to Discord")
     return True
 
 
-async def _invite_keepers(
-    services: AdminServices, room_id: str, state: RoomState, keepers: Sequence[str]
+async def invite_missing(
+    services: AdminServices, room_id: str, state: RoomState, users: Sequence[str]
 ) -> None:
-    """Invite the keepers not in the room yet (best effort: a refusal is logged)."""
-    for user in keepers:
-        if user in present_members(state):
+    """Invite each of ``users`` not in the room yet (joined, invited or knocking, per
+    ``state``); a refusal is logged (best effort)."""
+    present = set(present_members(state))
+    for user in dict.fromkeys(users):
+        if user in present:
             continue
         try:
             await services.bot.invite_user(RoomID(room_id), UserID(user))
         except MatrixError as error:
-            log.warning("Could not invite %s to the archive %s: %s", user, room_id, error)
+            log.warning("Could not invite %s to %s: %s", user, room_id, error)
+
+
+def is_person(services: AdminServices, user: str) -> bool:
+    """A Matrix user who is neither the bridge bot nor one of its ghosts."""
+    return user != str(services.bot.mxid) and not services.puppets.is_ghost(user)
 
 
 def _someone_else_joined(services: AdminServices, state: RoomState) -> bool:
     """Whether anyone but the bot and the ghosts (gone by now) is joined, per ``state``."""
-    bot = str(services.bot.mxid)
     return any(
         event_type == "m.room.member"
         and content.get("membership") == "join"
-        and user != bot
-        and not services.puppets.is_ghost(user)
+        and is_person(services, user)
         for (event_type, user), content in state.items()
     )
 
 
-async def _hand_over(
-    services: AdminServices, room_id: str, state: RoomState, keepers: Sequence[str]
+async def hand_over_power(
+    services: AdminServices,
+    room_id: str,
+    state: RoomState,
+    keepers: Sequence[str],
+    *,
+    drop_ghosts: bool = True,
 ) -> None:
-    """``keepers`` get power level 100 in the room and the ghosts (gone by now) lose theirs,
-    in one event (none if nothing changes; see :func:`handed_over_users`)."""
+    """``keepers`` get power level 100 in the room (creators of room version 12+ are never
+    listed) and, with ``drop_ghosts``, the ghosts (gone by now) lose theirs, in one event
+    (none if nothing changes; see :func:`handed_over_users`)."""
     levels = state.get(("m.room.power_levels", ""))
     if levels is None:
         return
     create = state.get(("m.room.create", ""), {})
     creators = room_creators(create, state.get(CREATE_SENDER, {}).get("sender"))
-    users = handed_over_users(
-        levels, creators, services.bot.mxid, keepers, services.puppets.is_ghost
-    )
+    is_ghost = services.puppets.is_ghost if drop_ghosts else (lambda user: False)
+    users = handed_over_users(levels, creators, services.bot.mxid, keepers, is_ghost)
     if users != (levels.get("users") or {}):
         content = {**levels, "users": users}
         await send_state_quietly(services, room_id, "m.room.power_levels", "", content)
@@ -184,10 +194,20 @@ async def empty_room(services: AdminServices, room: RoomExit, reason: str) -> li
 async def _state(services: AdminServices, room_id: str) -> RoomState:
     """The room's current state as the bot sees it (empty if it cannot, e.g. not in it)."""
     try:
+        return await read_state(services, room_id)
+    except ActionError as error:
+        log.warning("%s", error)
+        return {}
+
+
+async def read_state(services: AdminServices, room_id: str) -> RoomState:
+    """The room's current state as the bot sees it, with the ``m.room.create`` sender under
+    :data:`CREATE_SENDER`. Raises :class:`ActionError` when the bot cannot read it (e.g. it
+    is not in the room any more)."""
+    try:
         events = await services.bot.api.request(Method.GET, Path.v3.rooms[room_id].state)
     except MatrixError as error:
-        log.warning("Could not read the state of %s: %s", room_id, error)
-        return {}
+        raise ActionError(f"Could not read the state of {room_id} on Matrix: {error}") from error
     state = {(e["type"], e.get("state_key", "")): e.get("content", {}) for e in events}
     for event in events:  # the creator is the create event's sender (not in its content)
         if event["type"] == "m.room.create":
