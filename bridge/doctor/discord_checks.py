@@ -15,6 +15,7 @@ import aiohttp
 import discord
 
 from ..config import Config
+from ..convert.d2m.permissions import Permission
 from .result import CheckResult
 
 PORTAL = "https://discord.com/developers/applications"
@@ -23,7 +24,7 @@ PORTAL = "https://discord.com/developers/applications"
 INVITE_PERMISSIONS = 2252109588720704
 # Also in the README's invite link, needed only by `cutover --read-only` (the @everyone
 # overwrites): Manage Roles and Manage Channels.
-CUTOVER_PERMISSIONS = (1 << 28) | (1 << 4)
+CUTOVER_PERMISSIONS = Permission.MANAGE_ROLES | Permission.MANAGE_CHANNELS
 # Application flags (Discord docs, Application Flags): intent on, or on while under 100 guilds.
 GATEWAY_GUILD_MEMBERS = (1 << 14) | (1 << 15)
 GATEWAY_MESSAGE_CONTENT = (1 << 18) | (1 << 19)
@@ -165,7 +166,8 @@ async def _permissions(rest: DiscordREST, guild_id: str, name: str, bot_id: str)
         member = await rest.get(f"/guilds/{guild_id}/members/{bot_id}")
     except DiscordCallFailed as error:
         return CheckResult.fail(label, str(error), "check the bot's access to the guild")
-    missing = INVITE_PERMISSIONS & ~member_permissions(guild, member, bot_id)
+    has = member_permissions(guild, member, bot_id)
+    missing = INVITE_PERMISSIONS & ~has
     if missing:
         return CheckResult.fail(
             label,
@@ -173,7 +175,7 @@ async def _permissions(rest: DiscordREST, guild_id: str, name: str, bot_id: str)
             "in the guild's Server Settings → Roles, give them to the bot's role (or invite it "
             "again with the README's invite link)",
         )
-    if CUTOVER_PERMISSIONS & ~member_permissions(guild, member, bot_id):
+    if CUTOVER_PERMISSIONS & ~has:
         return CheckResult.ok(
             label,
             f"{name}: the bot is in it with every permission the bridge needs; `cutover "

@@ -20,12 +20,17 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 from ..db.rows import AccountLinkRow
-from .progress_query import ActivityRow, ChannelInfo, ProgressInputs, fetch_progress_inputs
+from .progress_query import (
+    DAY_MS,
+    ActivityRow,
+    ChannelInfo,
+    ProgressInputs,
+    fetch_progress_inputs,
+)
 
 if TYPE_CHECKING:
     from ..actions.admin.services import AdminServices
 
-DAY_MS = 86_400_000
 #: Days of activity that make a member "active", and the days the report draws.
 WINDOW_DAYS = 30
 #: Days of the per-channel Matrix share (and of each half of the Matrix share trend).

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 
 from discord.utils import escape_markdown
 
+from ..discord.slash_replies import fit
 from ..plural import counted
 from .progress import MigrationReport, ShareTrend, trend
 
@@ -19,7 +20,6 @@ from .progress import MigrationReport, ShareTrend, trend
 MAX_NAMES = 30
 #: Channels listed before "and N more".
 MAX_CHANNELS = 15
-DISCORD_MAX = 2000  # characters in a Discord message
 _MARKDOWN = re.compile(r"([\\`*_{}\[\]<>()#+!|~])")
 
 ARROWS = {"up": "↑", "down": "↓", "steady": "→"}
@@ -121,4 +121,4 @@ def discord_reply_text(report: MigrationReport, *, show_names: bool) -> str:
     text = "\n".join(
         _lines(report, show_names=show_names, escape=escape_markdown, code=lambda t: f"`{t}`")
     )
-    return text if len(text) <= DISCORD_MAX else text[: DISCORD_MAX - 1] + "…"
+    return fit(text)
