@@ -60,12 +60,21 @@ class MigrationGauges(Collector):
     async def _compute(services: AdminServices) -> dict[int, tuple[int, int, float]]:
         now_ms = int(time.time() * 1000)
         guilds = await services.tables.guilds.find()
-        rows = await activity_rows(services.tables, history_start_ms(now_ms)) if guilds else []
+        if not guilds:
+            return {}
+        # Read once for every guild: the recent messages and the links.
+        rows = await activity_rows(services.tables, history_start_ms(now_ms))
+        links = await services.tables.account_links.find()
         values = {}
         for guild in guilds:
             try:
                 inputs = await fetch_progress_inputs(
-                    services, guild.discord_id, now_ms=now_ms, rows=rows
+                    services,
+                    guild.discord_id,
+                    now_ms=now_ms,
+                    rows=rows,
+                    links=links,
+                    with_cutover=False,
                 )
             except ActionError:  # unbridged meanwhile
                 continue

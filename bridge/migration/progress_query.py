@@ -136,9 +136,13 @@ async def fetch_progress_inputs(
     *,
     now_ms: int | None = None,
     rows: list[ActivityRow] | None = None,
+    links: list[AccountLinkRow] | None = None,
+    with_cutover: bool = True,
 ) -> ProgressInputs:
-    """Read what the guild's report needs; ``rows`` from :func:`activity_rows` when the
-    caller read them already (the metrics, for all guilds at once).
+    """Read what the guild's report needs; ``rows`` from :func:`activity_rows` and ``links``
+    (every ``account_link`` row) when the caller read them already (the metrics, for all
+    guilds at once). Without ``with_cutover`` the cut-over's rows are not read (the metrics
+    do not show them).
 
     Raises ActionError (404) when the guild is not bridged.
     """
@@ -155,7 +159,8 @@ async def fetch_progress_inputs(
     puppets = services.puppets
     users = {user for row in rows if (user := puppets.discord_user_of(row.sender_mxid))}
     profiles = await puppets_by_user(tables, users)
-    links = await tables.account_links.find()
+    if links is None:
+        links = await tables.account_links.find()
     discord_guild = services.discord.get_guild(guild_id)
 
     def name_of(user: int) -> str:
@@ -165,9 +170,11 @@ async def fetch_progress_inputs(
             return member.display_name
         return profiles.get(user, ("", False))[0] or str(user)
 
-    cutover = await tables.cutovers.get(guild_id)
-    announced = len(await tables.cutover_announcements.find("guild_id = $1", guild_id))
-    overwrites = len(await tables.cutover_overwrites.find("guild_id = $1", guild_id))
+    cutover, announced, overwrites = None, 0, 0
+    if with_cutover:
+        cutover = await tables.cutovers.get(guild_id)
+        announced = len(await tables.cutover_announcements.find("guild_id = $1", guild_id))
+        overwrites = len(await tables.cutover_overwrites.find("guild_id = $1", guild_id))
     return ProgressInputs(
         guild_name=guild.name or (discord_guild.name if discord_guild else "") or str(guild_id),
         now_ms=now_ms,
