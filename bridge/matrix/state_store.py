@@ -93,6 +93,13 @@ class CachedStateStore(PgASStateStore):
         for key in [key for key in self._members if key[0] == room_id]:
             del self._members[key]
 
+    async def joined_rooms(self, user_id: str) -> list[str]:
+        """The rooms the user has joined, as the state store knows them (its database)."""
+        rows = await self.db.fetch(
+            "SELECT room_id FROM mx_user_profile WHERE user_id=$1 AND membership='join'", user_id
+        )
+        return [row["room_id"] for row in rows]
+
     async def note_profile_everywhere(
         self, user_id: UserID, displayname: str | None, avatar_url: str, except_rooms: list[str]
     ) -> None:

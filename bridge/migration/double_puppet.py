@@ -30,6 +30,7 @@ from mautrix.types import Membership, RoomID, UserID
 from ..convert.d2m.puppet import user_ghost_id
 from ..convert.model import MemberSnapshot, UserSnapshot
 from ..locks import KeyedLocks
+from ..matrix.state_store import CachedStateStore
 from ..puppet.puppets import Puppets
 from .links import LinkChange
 
@@ -181,11 +182,10 @@ class DoublePuppets:
         if intent is None:
             return
         ghost_id = user_ghost_id(change.discord_user_id)
-        rows = await self.appservice.state_store.db.fetch(  # type: ignore[attr-defined]
-            "SELECT room_id FROM mx_user_profile WHERE user_id = $1 AND membership = 'join'",
-            self.puppets.mxid(ghost_id),
-        )
-        moved = [row["room_id"] for row in rows if await self.enter(intent, row["room_id"])]
+        store = self.appservice.state_store
+        assert isinstance(store, CachedStateStore)
+        rooms = await store.joined_rooms(self.puppets.mxid(ghost_id))
+        moved = [room_id for room_id in rooms if await self.enter(intent, room_id)]
         await self.puppets.leave(ghost_id, moved, reason=LEFT.format(change.mxid))
 
 
